@@ -1,0 +1,35 @@
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The JavaScript runtimes Cairn runs on. */
+export type Runtime = "node" | "bun" | "deno";
+
+/** All runtimes of the test matrix, in the order suites run them. */
+export const RUNTIMES: readonly Runtime[] = ["node", "bun", "deno"];
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 10; i++) {
+    if (existsSync(join(dir, "pnpm-workspace.yaml"))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error("testkit: cannot find the repository root");
+}
+
+/**
+ * The command and leading arguments that run a JavaScript file under
+ * `runtime`. Bun and Deno come from the workspace's npm devDependencies, so
+ * nothing outside the repository is needed.
+ */
+export function runtimeCommand(runtime: Runtime): { command: string; args: string[] } {
+  const bin = join(repoRoot(), "node_modules", ".bin");
+  switch (runtime) {
+    case "node":
+      return { command: process.execPath, args: [] };
+    case "bun":
+      return { command: join(bin, "bun"), args: [] };
+    case "deno":
+      return { command: join(bin, "deno"), args: ["run", "-A", "--quiet"] };
+  }
+}
