@@ -1,0 +1,30 @@
+/**
+ * The contract between the harness and a benchmark suite. A suite lives in
+ * `src/suites/<name>.ts` and default-exports a {@link Suite}; `pnpm bench <name>`
+ * runs it.
+ */
+
+/** One measured figure. Extra fields carry context (batch size, connections, ratio…). */
+export interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  [context: string]: unknown;
+}
+
+/** What the harness hands a running suite. */
+export interface SuiteContext {
+  /** Arguments after the suite name, unparsed. */
+  readonly args: readonly string[];
+  /** Records a figure: a JSON line on stdout and a row of the stderr table. */
+  report(figure: Figure): void;
+  /** A progress line on stderr (never stdout, which carries only JSON). */
+  log(line: string): void;
+}
+
+/** A benchmark suite. */
+export interface Suite {
+  readonly name: string;
+  readonly description: string;
+  run(context: SuiteContext): Promise<void>;
+}
