@@ -437,7 +437,7 @@ export function conformance(
   section: string,
   tag: string,
   register: (kase: (title: string, fn: CaseFn, options?: CaseOptions) => void) => void,
-  options: { cairn?: CairnOptions } = {},
+  options: { cairn?: CairnOptions; etcdArgs?: readonly string[] } = {},
 ): void {
   const cases: CaseDef[] = [];
   register((title, fn, caseOptions = {}) => cases.push({ title, fn, options: caseOptions }));
@@ -450,7 +450,7 @@ export function conformance(
       await Promise.all(
         TARGETS.map(async (name) => {
           try {
-            targets.set(name, await startTarget(name, options.cairn ?? {}));
+            targets.set(name, await startTarget(name, options.cairn ?? {}, options.etcdArgs ?? []));
           } catch (error) {
             startErrors.set(name, error);
           }

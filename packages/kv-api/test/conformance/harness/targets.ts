@@ -63,8 +63,8 @@ async function startCairn(options: CairnOptions): Promise<Target> {
   };
 }
 
-async function startEtcdTarget(): Promise<Target> {
-  const cluster = await startEtcd();
+async function startEtcdTarget(args: readonly string[]): Promise<Target> {
+  const cluster = await startEtcd({ args });
   const member = cluster.members[0]!;
   return {
     name: "etcd",
@@ -93,8 +93,12 @@ async function warmUp(target: Target, min: number): Promise<void> {
 }
 
 /** Starts the named target; the returned target is warmed up and ready. */
-export async function startTarget(name: TargetName, cairn: CairnOptions = {}): Promise<Target> {
-  const target = name === "etcd" ? await startEtcdTarget() : await startCairn(cairn);
+export async function startTarget(
+  name: TargetName,
+  cairn: CairnOptions = {},
+  etcdArgs: readonly string[] = [],
+): Promise<Target> {
+  const target = name === "etcd" ? await startEtcdTarget(etcdArgs) : await startCairn(cairn);
   try {
     await warmUp(target, 10);
   } catch (error) {
