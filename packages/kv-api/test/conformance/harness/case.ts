@@ -57,6 +57,8 @@ export interface ReqOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Case-specific masking of the body before checks and comparison. */
   readonly mask?: (body: string) => string;
+  /** Request line recorded in the transcript, when the real one holds a variable id. */
+  readonly label?: string;
   /** Do not record in the transcript (polling helpers). */
   readonly unrecorded?: boolean;
   readonly timeoutMs?: number;
@@ -150,7 +152,7 @@ export class CaseContext {
     };
     const res = await send(this.target.url, raw);
     const masked = (options.mask ?? ((s: string) => s))(maskTimes(res.text));
-    const out: Res = { ...res, text: masked, request: `${method} ${path}` };
+    const out: Res = { ...res, text: masked, request: options.label ?? `${method} ${path}` };
     if (!options.unrecorded) this.record(out);
     return out;
   }
@@ -193,7 +195,7 @@ export class CaseContext {
       request: res.request,
       status: res.status,
       headers: this.normaliseHeaders(res),
-      body: relativise(res.text, this.base),
+      body: relativise(res.text.replaceAll(this.target.url, "<url>"), this.base),
     });
   }
 

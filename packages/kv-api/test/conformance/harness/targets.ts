@@ -6,6 +6,9 @@
  *
  * `CAIRN_CONFORMANCE_TARGETS=etcd` (or `cairn`, or `etcd,cairn`) narrows the
  * run, e.g. to check the expectations against etcd alone.
+ * `CAIRN_CONFORMANCE_SELFTEST=1` puts a second etcd in Cairn's place: the
+ * differential mode must then agree on every case, which checks that the
+ * masking and relative indexes hide nothing but run-to-run noise.
  */
 
 import { send } from "./http.js";
@@ -98,7 +101,10 @@ export async function startTarget(
   cairn: CairnOptions = {},
   etcdArgs: readonly string[] = [],
 ): Promise<Target> {
-  const target = name === "etcd" ? await startEtcdTarget(etcdArgs) : await startCairn(cairn);
+  const target =
+    name === "etcd" || process.env.CAIRN_CONFORMANCE_SELFTEST === "1"
+      ? { ...(await startEtcdTarget(etcdArgs)), name }
+      : await startCairn(cairn);
   try {
     await warmUp(target, 10);
   } catch (error) {
