@@ -439,7 +439,7 @@ export function conformance(
   section: string,
   tag: string,
   register: (kase: (title: string, fn: CaseFn, options?: CaseOptions) => void) => void,
-  options: { cairn?: CairnOptions; etcdArgs?: readonly string[] } = {},
+  options: { cairn?: CairnOptions; etcdArgs?: readonly string[]; skip?: boolean } = {},
 ): void {
   const cases: CaseDef[] = [];
   register((title, fn, caseOptions = {}) => cases.push({ title, fn, options: caseOptions }));
@@ -447,7 +447,7 @@ export function conformance(
   const startErrors = new Map<TargetName, unknown>();
   const tally: Tally = { pass: { etcd: 0, cairn: 0, agree: 0 }, total: 0, failures: [] };
 
-  describe(section, () => {
+  describe.skipIf(options.skip === true)(section, () => {
     beforeAll(async () => {
       await Promise.all(
         TARGETS.map(async (name) => {
