@@ -1,0 +1,158 @@
+/**
+ * The flags every side-by-side suite understands. Parsing is strict: a
+ * misspelt flag stops the run instead of silently measuring something else.
+ */
+import type { Runtime } from "@cairn/testkit";
+import type { SystemKind } from "./systems.js";
+
+/** Parsed options of a side-by-side suite. */
+export interface BenchOptions {
+  /** Short smoke run: 1 run, 1 s load, small counts. */
+  readonly quick: boolean;
+  /** Runs per figure; the figure is their median. */
+  readonly runs: number;
+  /** Seconds of load per run of a throughput figure. */
+  readonly durationSec: number;
+  /** Topologies to measure (1 and/or 3 members). */
+  readonly members: readonly number[];
+  /** Runtime Cairn's member runs under. */
+  readonly runtime: Runtime;
+  /** Systems to measure, when available. */
+  readonly systems: readonly SystemKind[];
+  /** Load generator for throughput figures. */
+  readonly generator: "wrk" | "node";
+  /** wrk threads (it shares the cores with the server; one is enough here). */
+  readonly wrkThreads: number;
+  /** Writes before a restart (recovery). */
+  readonly writes: number;
+  /** Keys held while RSS is sampled (memory). */
+  readonly memoryKeys: number;
+  /** Long-poll watchers (watch). */
+  readonly watchers: number;
+  /** Writes (rounds) per watch run. */
+  readonly rounds: number;
+  /** Build Cairn's member before measuring it. */
+  readonly build: boolean;
+}
+
+/** A flag the suites do not know, or a bad value. */
+export class BenchUsageError extends Error {
+  override readonly name = "BenchUsageError";
+  readonly code = "BENCH_USAGE";
+}
+
+/** The flags and what they mean, for `--help` and errors. */
+export const OPTIONS_HELP = `options:
+  --quick               short smoke run (1 run, 1 s of load, small counts)
+  --runs N              runs per figure, reported as their median and spread (default 3)
+  --duration SEC        seconds of load per throughput run (default 10)
+  --members 1|3|1,3     single member, 3-member cluster, or both (default 1)
+  --runtime node|bun|deno   runtime of Cairn's member (default node)
+  --systems etcd,cairn  which systems to measure when available (default both)
+  --generator wrk|node  load generator (default wrk; node when wrk is unavailable)
+  --wrk-threads N       wrk threads (default 1)
+  --writes N            recovery: writes before the restart (default 1000000)
+  --keys N              memory: keys held while RSS is sampled (default 100000)
+  --watchers N          watch: long-poll watchers (default 1000)
+  --rounds N            watch: writes per run (default 20)
+  --no-build            do not build apps/cairn before measuring it
+  --no-save             (harness) do not write bench/results/
+  --results-dir DIR     (harness) write results there instead of bench/results/`;
+
+function positiveInt(flag: string, value: string | undefined): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isInteger(n) || n < 1) {
+    throw new BenchUsageError(`${flag} needs a positive integer, not '${value ?? ""}'`);
+  }
+  return n;
+}
+
+/** Parses a suite's arguments. */
+export function parseOptions(args: readonly string[]): BenchOptions {
+  const quick = args.includes("--quick");
+  const o = {
+    quick,
+    runs: quick ? 1 : 3,
+    durationSec: quick ? 1 : 10,
+    members: [1] as number[],
+    runtime: "node" as Runtime,
+    systems: ["etcd", "cairn"] as SystemKind[],
+    generator: "wrk" as "wrk" | "node",
+    wrkThreads: 1,
+    writes: quick ? 10_000 : 1_000_000,
+    memoryKeys: quick ? 10_000 : 100_000,
+    watchers: quick ? 100 : 1_000,
+    rounds: quick ? 5 : 20,
+    build: true,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!;
+    const [name, inline] = flag.includes("=") ? flag.split("=", 2) : [flag, undefined];
+    const value = () => inline ?? args[++i];
+    switch (name) {
+      case "--quick":
+        break;
+      case "--runs":
+        o.runs = positiveInt(name, value());
+        break;
+      case "--duration":
+        o.durationSec = positiveInt(name, value());
+        break;
+      case "--members": {
+        const v = value() ?? "";
+        const list = v.split(",").map((s) => Number(s));
+        if (list.length === 0 || list.some((n) => n !== 1 && n !== 3)) {
+          throw new BenchUsageError(`--members takes 1, 3 or 1,3, not '${v}'`);
+        }
+        o.members = list;
+        break;
+      }
+      case "--runtime": {
+        const v = value();
+        if (v !== "node" && v !== "bun" && v !== "deno") {
+          throw new BenchUsageError(`--runtime takes node, bun or deno, not '${v ?? ""}'`);
+        }
+        o.runtime = v;
+        break;
+      }
+      case "--systems": {
+        const v = value() ?? "";
+        const list = v.split(",");
+        if (list.length === 0 || list.some((s) => s !== "etcd" && s !== "cairn")) {
+          throw new BenchUsageError(`--systems takes etcd, cairn or etcd,cairn, not '${v}'`);
+        }
+        o.systems = list as SystemKind[];
+        break;
+      }
+      case "--generator": {
+        const v = value();
+        if (v !== "wrk" && v !== "node") {
+          throw new BenchUsageError(`--generator takes wrk or node, not '${v ?? ""}'`);
+        }
+        o.generator = v;
+        break;
+      }
+      case "--wrk-threads":
+        o.wrkThreads = positiveInt(name, value());
+        break;
+      case "--writes":
+        o.writes = positiveInt(name, value());
+        break;
+      case "--keys":
+        o.memoryKeys = positiveInt(name, value());
+        break;
+      case "--watchers":
+        o.watchers = positiveInt(name, value());
+        break;
+      case "--rounds":
+        o.rounds = positiveInt(name, value());
+        break;
+      case "--no-build":
+        o.build = false;
+        break;
+      default:
+        throw new BenchUsageError(`unknown option '${flag}'\n${OPTIONS_HELP}`);
+    }
+  }
+  return o;
+}

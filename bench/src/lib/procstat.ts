@@ -1,0 +1,82 @@
+/**
+ * What the kernel knows about a process: CPU time (`/proc/<pid>/stat`) and
+ * resident memory (`/proc/<pid>/status`). Linux only, like the issue's target
+ * machine; elsewhere these return undefined and the figures say so.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+let ticksPerSecond: number | undefined;
+
+/** USER_HZ, the unit of the CPU times in /proc (100 on every Linux we know). */
+export function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+    } catch {
+      ticksPerSecond = 100;
+    }
+    if (!Number.isFinite(ticksPerSecond) || ticksPerSecond <= 0) ticksPerSecond = 100;
+  }
+  return ticksPerSecond;
+}
+
+/** CPU seconds (user + system) `pid` has used so far, or undefined if it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may hold spaces and parentheses; fields after
+  // the last ')' are fixed: state is field 3, utime 14, stime 15 (proc(5)).
+  const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return undefined;
+  return (utime + stime) / clockTicks();
+}
+
+/** Peak (VmHWM) and current (VmRSS) resident set size of a process, in bytes. */
+export interface MemoryUse {
+  readonly peakBytes: number;
+  readonly rssBytes: number;
+}
+
+/** Reads VmHWM and VmRSS of `pid`, or undefined if it is gone. */
+export function memoryUse(pid: number): MemoryUse | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, "utf8");
+  } catch {
+    return undefined;
+  }
+  const kb = (field: string) => {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text);
+    return m === null ? Number.NaN : Number(m[1]) * 1024;
+  };
+  return { peakBytes: kb("VmHWM"), rssBytes: kb("VmRSS") };
+}
+
+/** CPU use of a set of processes over an interval: call `stop()` at its end. */
+export interface CpuMeter {
+  /** Cores used by the processes over the interval (0..nproc). */
+  stop(): { cpuSeconds: number; cores: number; wallSeconds: number };
+}
+
+/** Starts measuring the CPU the processes `pids` use from now on. */
+export function meterCpu(pids: readonly number[]): CpuMeter {
+  const start = pids.map((p) => cpuSeconds(p) ?? 0);
+  const t0 = performance.now();
+  return {
+    stop() {
+      const wallSeconds = (performance.now() - t0) / 1000;
+      let used = 0;
+      pids.forEach((p, i) => {
+        used += (cpuSeconds(p) ?? start[i]!) - start[i]!;
+      });
+      return { cpuSeconds: used, cores: wallSeconds > 0 ? used / wallSeconds : 0, wallSeconds };
+    },
+  };
+}
