@@ -41,7 +41,11 @@ function pairs(msg: IncomingMessage): [string, string][] {
   return out;
 }
 
-/** Sends one request on a fresh connection and reads the whole response. */
+/**
+ * Sends one request on a fresh connection and reads the whole response. A
+ * server may answer before it has read the body and close the connection
+ * (Go does for bodies it ignores); the response counts, not the failed write.
+ */
 export function send(baseUrl: string, req: RawRequest): Promise<RawResponse> {
   const url = new URL(baseUrl);
   const timeoutMs = req.timeoutMs ?? 10_000;
@@ -50,6 +54,14 @@ export function send(baseUrl: string, req: RawRequest): Promise<RawResponse> {
     if (req.body !== undefined && headers["content-length"] === undefined) {
       headers["content-length"] = String(Buffer.byteLength(req.body));
     }
+    let responded = false;
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
     const r = httpRequest(
       {
         host: url.hostname,
@@ -58,25 +70,25 @@ export function send(baseUrl: string, req: RawRequest): Promise<RawResponse> {
         path: req.path,
         headers,
         agent: false,
-        insecureHTTPParser: true,
       },
       (res) => {
+        responded = true;
         const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          clearTimeout(timer);
+        const done = () => {
           const body = Buffer.concat(chunks);
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: pairs(res),
-            body,
-            text: body.toString("utf8"),
-          });
-        });
-        res.on("error", (e) => {
-          clearTimeout(timer);
-          reject(e);
-        });
+          settle(() =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: pairs(res),
+              body,
+              text: body.toString("utf8"),
+            }),
+          );
+        };
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", done);
+        res.on("error", done);
+        res.on("close", done);
       },
     );
     const timer = setTimeout(() => {
@@ -85,8 +97,7 @@ export function send(baseUrl: string, req: RawRequest): Promise<RawResponse> {
       );
     }, timeoutMs);
     r.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
+      if (!responded) settle(() => reject(e));
     });
     if (req.body !== undefined) r.write(req.body);
     r.end();
