@@ -184,6 +184,8 @@ export class RaftNode {
   private prevSoft: SoftState = { lead: NONE, role: StateRole.Follower };
   private prevHard: HardState;
   private readyOutstanding = false;
+  /** Leader: new entries were appended and not yet broadcast. */
+  private pendingBcast = false;
 
   constructor(config: RaftConfig) {
     if (config.id === NONE) throw new RaftConfigError("node id must not be 0");
@@ -459,6 +461,7 @@ export class RaftNode {
   /** Whether {@link ready} has anything to hand out (false while a Ready is outstanding). */
   hasReady(): boolean {
     if (this.readyOutstanding) return false;
+    if (this.pendingBcast) return true;
     if (this.msgs.length > 0 || this.readStates.length > 0) return true;
     if (this.log.unstable.entries.length > 0 || this.log.unstable.snapshot !== null) return true;
     if (this.lead !== this.prevSoft.lead || this.role !== this.prevSoft.role) return true;
@@ -478,6 +481,7 @@ export class RaftNode {
       throw new RaftConfigError("ready() called again before advance() of the previous Ready");
     }
     this.readyOutstanding = true;
+    this.flushBcast();
     const unstable = this.log.unstable;
     const rd: Ready = {
       entries: unstable.entries.length > 0 ? unstable.entries.slice() : [],
@@ -522,7 +526,7 @@ export class RaftNode {
       // The leader counts itself only for what it has persisted (thesis §10.2.1 allows
       // writing in parallel with followers; counting unpersisted entries would not be safe).
       const self = this.tracker.progress.get(this.id);
-      if (self !== undefined && self.maybeUpdate(this.log.stableLastIndex())) {
+      if (self?.maybeUpdate(this.log.stableLastIndex())) {
         if (this.maybeCommit()) this.bcastAppend();
       }
     }
@@ -912,7 +916,9 @@ export class RaftNode {
     }
     if (ents.length === 0) return;
     this.appendEntries(ents);
-    this.bcastAppend();
+    // Appends go out when the caller next asks for a Ready, so every proposal made in
+    // between travels in the same message (batching, bounded by maxSizePerMsg).
+    this.pendingBcast = true;
   }
 
   private validateConfChange(cc: ConfChange): void {
@@ -1235,7 +1241,14 @@ export class RaftNode {
     return this.log.term(this.log.committed) === this.term;
   }
 
+  private flushBcast(): void {
+    if (!this.pendingBcast) return;
+    this.pendingBcast = false;
+    if (this.role === StateRole.Leader) this.bcastAppend();
+  }
+
   private bcastAppend(): void {
+    this.pendingBcast = false;
     for (const [id, pr] of this.tracker.progress) {
       if (id !== this.id) this.maybeSendAppend(id, pr, true);
     }

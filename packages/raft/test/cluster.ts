@@ -201,6 +201,7 @@ export class Cluster {
 
   /** Makes `id` campaign and settles. */
   elect(id: bigint): void {
+    this.settle(); // a restarted member applies its committed conf changes first
     this.raft(id).campaign();
     this.settle();
   }
