@@ -58,6 +58,19 @@ conformance("§1 HTTP: routing, CORS, encoding, headers", "hp", (kase) => {
     c.check(await c.put("/nonexist", "value=1"), NOT_FOUND);
   });
 
+  kase(
+    "trailing slashes: /v2/members/ lists; /version/, /health/, /v2/machines/, /v2/stats/self/ are 404",
+    async (c) => {
+      for (const path of ["/version/", "/health/", "/v2/machines/", "/v2/stats/self/"]) {
+        c.check(await c.get(path), NOT_FOUND);
+      }
+      c.check(await c.get("/v2/members/", { mask: () => "<members>" }), {
+        status: 200,
+        headers: { ...CORS, "content-type": "application/json" },
+      });
+    },
+  );
+
   kase("unclean paths → 301 to the cleaned path, query kept, nothing written", async (c) => {
     moved(c, await c.get("/v2/keys//sp%20ace/"), "/v2/keys/sp%20ace/");
     moved(c, await c.get(`/v2/keys${c.k("/a/../b")}`), `/v2/keys${c.k("/b")}`);

@@ -359,6 +359,38 @@ conformance("§5 /v2/keys actions", "ka", (kase) => {
     );
   });
 
+  kase("POST: ttl applies to the in-order key", async (c) => {
+    const key = c.k(`/q/${String(c.i(1)).padStart(20, "0")}`);
+    c.ok(
+      await c.post(c.keys("/q"), "value=j&ttl=100"),
+      201,
+      event("create", file(key, "j", c.i(1), c.i(1), { ttl: 100 })),
+      c.i(1),
+    );
+    c.ok(
+      await c.post(c.keys("/q"), "dir=true&ttl=100"),
+      201,
+      event(
+        "create",
+        dir(c.k(`/q/${String(c.i(2)).padStart(20, "0")}`), c.i(2), c.i(2), { ttl: 100 }),
+      ),
+      c.i(2),
+    );
+    await c.del(c.keys("/q?recursive=true"));
+  });
+
+  kase("create: under a file is 104", async (c) => {
+    await c.put(c.keys("/f"), "value=1");
+    c.err(
+      await c.put(c.keys("/f/g?prevExist=false"), "value=1"),
+      400,
+      104,
+      "Not a directory",
+      c.k("/f"),
+      c.i(1),
+    );
+  });
+
   // §5.4 update
   kase("update: missing is 100; existing keeps createdIndex and shows prevNode", async (c) => {
     c.err(

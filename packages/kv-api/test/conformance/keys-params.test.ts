@@ -160,6 +160,11 @@ conformance("§3 /v2/keys request parsing", "kp", (kase) => {
   });
 
   kase("wait=true on a method other than GET → 209", async (c) => {
+    c.check(await c.head(c.keys("/k?wait=true")), {
+      status: 400,
+      body: "",
+      headers: { "content-type": "application/json", "x-etcd-index": "0" },
+    });
     for (const method of ["PUT", "POST", "DELETE"]) {
       c.err(
         await c.req(method, c.keys("/k?wait=true"), { form: "value=v" }),

@@ -107,6 +107,25 @@ conformance("§7 watch", "wa", (kase) => {
     );
   });
 
+  kase("waitIndex=0 means no waitIndex: waits for the next event", async (c) => {
+    await c.put(c.keys("/z"), "value=old");
+    const w = await c.watch(c.keys("/z?wait=true&waitIndex=0"));
+    await c.put(c.keys("/z"), "value=new");
+    c.eq(
+      await w.body(),
+      event("set", file(c.k("/z"), "new", c.i(2)), file(c.k("/z"), "old", c.i(1))),
+      "event",
+    );
+  });
+
+  kase("recursive waitIndex in history finds a descendant's event", async (c) => {
+    await c.put(c.keys("/top/x"), "value=1");
+    await c.put(c.keys("/other"), "value=1");
+    await c.put(c.keys("/top/y/z"), "value=2");
+    const w = await c.watch(c.keys(`/top?wait=true&recursive=true&waitIndex=${c.i(2)}`));
+    c.eq(await w.body(), event("set", file(c.k("/top/y/z"), "2", c.i(3))), "event");
+  });
+
   kase("recursive=true sees descendants; a plain watch on a directory does not", async (c) => {
     await c.put(c.keys("/d"), "dir=true");
     const rec = await c.watch(c.keys("/d?wait=true&recursive=true"));
