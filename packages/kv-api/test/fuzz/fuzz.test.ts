@@ -294,6 +294,13 @@ function rawRequest(r: Rng): FuzzRequest {
           Buffer.from(" HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"),
         ]),
     ],
+    [
+      "lowercase method",
+      () =>
+        Buffer.from(
+          "put /v2/keys/fz/lc HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\nvalue=1",
+        ),
+    ],
     ["HTTP/1.0", () => Buffer.from("GET /v2/keys/fz HTTP/1.0\r\n\r\n")],
     ["HTTP/9.9", () => Buffer.from("GET /v2/keys/fz HTTP/9.9\r\nHost: x\r\n\r\n")],
     ["no host", () => Buffer.from("GET /v2/keys/fz HTTP/1.1\r\nConnection: close\r\n\r\n")],
@@ -526,8 +533,8 @@ describe("fuzz: random and malformed requests", () => {
               `${where}: request #${i} ${describeReq(req)} answered ${outcome.status}: ${outcome.body.slice(0, 300)}`,
             );
           }
-          // A write is whatever answered 2xx with a write's answer (etcd
-          // serves a lowercase "get" as a GET, so the method alone does not tell).
+          // A write is a write method answered 2xx with a write's answer
+          // (node:http upper-cases "get", so it arrives as a GET).
           const answeredGet =
             outcome.body.startsWith('{"action":"get"') || outcome.body === "<pending watch>";
           if (outcome.status >= 200 && outcome.status < 300 && isWrite(req) && !answeredGet) {
