@@ -1,4 +1,8 @@
-import { freePort, programOrSkip, startEtcdCluster } from "@cairn/testkit";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort, programOrSkip, runtimeCommand, startEtcdCluster, tempDir } from "@cairn/testkit";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   bootstrapIdentity,
@@ -206,4 +210,28 @@ describe.skipIf(etcd === undefined)("ids of a live 3-member etcd 3.4.23 cluster"
       formatId(bootstrapIdentity(initial, token).clusterId),
     );
   });
+});
+
+describe("the same ids under other runtimes", () => {
+  for (const runtime of ["bun", "deno"] as const) {
+    test(`identity [${runtime}]`, () => {
+      const dir = tempDir("cairn-identity-");
+      try {
+        const module = fileURLToPath(new URL("./identity.ts", import.meta.url));
+        const script = join(dir.path, "ids.ts");
+        writeFileSync(
+          script,
+          `import { computeClusterId, computeMemberId, formatId } from ${JSON.stringify(module)};\n` +
+            `const id = computeMemberId(["http://localhost:2380"], "etcd-cluster");\n` +
+            `console.log(formatId(id), formatId(computeClusterId([id])));\n`,
+        );
+        const { command, args } = runtimeCommand(runtime);
+        const result = spawnSync(command, [...args, script], { encoding: "utf8", timeout: 30_000 });
+        expect(result.stderr).toBe("");
+        expect(result.stdout.trim()).toBe("8e9e05c52164694d cdf818194e3a8c32");
+      } finally {
+        dir.remove();
+      }
+    });
+  }
 });
