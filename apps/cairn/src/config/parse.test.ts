@@ -83,7 +83,7 @@ describe("defaults (etcd 3.4.23 with no flags)", () => {
     expect(config.initialCluster).toBe("foo=http://127.0.0.1:31380,foo=http://127.0.0.1:31381");
   });
 
-  test("an explicit initial cluster is kept; an explicit empty data dir means ${name}.etcd", () => {
+  test("an explicit initial cluster is kept; an explicit empty data dir means <name>.etcd", () => {
     const { config } = run(["--name", "m1", "--data-dir=", "--initial-cluster", "m1=http://h:1"]);
     expect(config.initialCluster).toBe("m1=http://h:1");
     expect(config.dataDir).toBe("m1.etcd");

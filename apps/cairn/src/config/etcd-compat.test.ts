@@ -1,0 +1,262 @@
+/**
+ * Differential tests: the same bad command line or environment given to
+ * etcd 3.4.23 and to `parseConfig` must fail the same way (same exit status,
+ * and etcd's output contains Cairn's one-line message, except where Cairn
+ * adds the flag's name on purpose). And every etcd flag Cairn shows in its
+ * help is shown exactly as `etcd --help` shows it.
+ */
+import { spawnSync } from "node:child_process";
+import {
+  freePorts,
+  programOrSkip,
+  startProcess,
+  stopAll,
+  type TempDir,
+  tempDir,
+  waitFor,
+} from "@cairn/testkit";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { checkBootstrap } from "./bootstrap.js";
+import { ConfigError } from "./errors.js";
+import { CAIRN_SECTION, FLAGS } from "./flags.js";
+import { helpText } from "./help.js";
+import { parseConfig } from "./parse.js";
+
+const etcd = programOrSkip("etcd", "flag and environment errors compared with etcd 3.4.23");
+
+interface Case {
+  what: string;
+  /** `{C}` and `{P}` become free loopback ports (client, peer). */
+  args: string[];
+  env?: Record<string, string>;
+  /** What etcd prints instead, where Cairn words it differently on purpose. */
+  etcdText?: string;
+  /** etcd's exit status, where it differs from Cairn's on purpose. */
+  etcdExit?: number;
+}
+
+/** A valid single member on the test's ports. */
+const MEMBER = [
+  "--listen-client-urls=http://127.0.0.1:{C}",
+  "--advertise-client-urls=http://127.0.0.1:{C}",
+  "--listen-peer-urls=http://127.0.0.1:{P}",
+  "--initial-advertise-peer-urls=http://127.0.0.1:{P}",
+  "--initial-cluster=default=http://127.0.0.1:{P}",
+];
+
+const CASES: Case[] = [
+  { what: "unknown flag", args: ["--foo"] },
+  { what: "flag without its value", args: ["--name"] },
+  { what: "bad flag syntax", args: ["---name=x"] },
+  { what: "positional argument", args: [...MEMBER, "foo"] },
+  { what: "bool followed by a word", args: [...MEMBER, "--enable-v2", "false"] },
+  { what: "uint text", args: ["--snapshot-count=abc"] },
+  { what: "uint negative", args: ["--heartbeat-interval=-5"] },
+  { what: "uint too big", args: ["--snapshot-count=99999999999999999999999"] },
+  { what: "int text", args: ["--quota-backend-bytes=abc"] },
+  { what: "bool text", args: ["--enable-v2=maybe"] },
+  { what: "cluster state", args: ["--initial-cluster-state=foo"] },
+  { what: "discovery fallback", args: ["--discovery-fallback=foo"] },
+  { what: "URL scheme", args: ["--listen-peer-urls=foo"] },
+  { what: "URL without port", args: ["--listen-peer-urls=http://127.0.0.1"] },
+  { what: "URL with path", args: ["--listen-peer-urls=http://127.0.0.1:{P}/x"] },
+  { what: "URL with a bad port", args: ["--listen-peer-urls=http://127.0.0.1:abc"] },
+  {
+    what: "logger",
+    args: [...MEMBER, "--logger=foo"],
+    etcdText: 'unknown logger option "foo"',
+  },
+  {
+    what: "log level",
+    args: [...MEMBER, "--logger=zap", "--log-level=verbose"],
+    // etcd 3.4.23 panics (exit 2) with a stack trace.
+    etcdText: 'panic: unknown level "verbose"',
+    etcdExit: 2,
+  },
+  {
+    what: "zap with default among several outputs",
+    args: [...MEMBER, "--logger=zap", "--log-outputs=default,stderr"],
+    etcdText: 'multi logoutput for "default" is not supported yet',
+  },
+  {
+    what: "capnslog with several outputs",
+    args: [...MEMBER, "--logger=capnslog", "--log-outputs=default,stderr"],
+  },
+  {
+    what: "binding to a host name",
+    args: [...MEMBER, "--listen-peer-urls=http://example.com:{P}"],
+    etcdText: "expected IP in URL for binding (http://example.com:{P})",
+  },
+  { what: "advertising no host", args: [...MEMBER, "--initial-advertise-peer-urls=http://:{P}"] },
+  {
+    what: "advertising no host among client URLs",
+    args: [...MEMBER, "--advertise-client-urls=http://:{C},http://127.0.0.1:{C}"],
+  },
+  { what: "initial cluster and discovery", args: [...MEMBER, "--discovery=http://127.0.0.1:1/x"] },
+  {
+    what: "discovery and DNS SRV",
+    args: [
+      ...MEMBER.filter((a) => !a.startsWith("--initial-cluster")),
+      "--discovery=http://127.0.0.1:1/x",
+      "--discovery-srv=example.com",
+    ],
+  },
+  {
+    what: "initial cluster from the environment and discovery",
+    args: [
+      ...MEMBER.filter((a) => !a.startsWith("--initial-cluster")),
+      "--discovery=http://127.0.0.1:1/x",
+    ],
+    env: { ETCD_INITIAL_CLUSTER: "default=http://127.0.0.1:{P}" },
+  },
+  { what: "heartbeat 0", args: [...MEMBER, "--heartbeat-interval=0"] },
+  { what: "election 0", args: [...MEMBER, "--election-timeout=0"] },
+  { what: "election under 5 heartbeats", args: [...MEMBER, "--election-timeout=400"] },
+  {
+    what: "election over 50 s",
+    args: [...MEMBER, "--election-timeout=60000", "--heartbeat-interval=1000"],
+  },
+  {
+    what: "client URLs not advertised",
+    args: MEMBER.filter((a) => !a.startsWith("--advertise-client-urls")),
+  },
+  {
+    what: "client URLs from the environment not advertised",
+    args: MEMBER.filter((a) => !a.includes("-client-urls")),
+    env: { ETCD_LISTEN_CLIENT_URLS: "http://127.0.0.1:{C}" },
+  },
+  {
+    what: "flag and variable both set",
+    args: [...MEMBER, "--name=default"],
+    env: { ETCD_NAME: "x" },
+  },
+  {
+    what: "flag and empty variable both set",
+    args: [...MEMBER, "--name=default"],
+    env: { ETCD_NAME: "" },
+  },
+  { what: "bad number in a variable", args: MEMBER, env: { ETCD_SNAPSHOT_COUNT: "abc" } },
+  { what: "bad boolean in a variable", args: MEMBER, env: { ETCD_ENABLE_V2: "maybe" } },
+  {
+    what: "bad URL in a variable",
+    args: MEMBER,
+    env: { ETCD_CORS: "x", ETCD_LISTEN_PEER_URLS: "foo" },
+  },
+  // Bootstrap membership, checked by etcd when the data directory is empty.
+  {
+    what: "name not in the initial cluster",
+    args: [...MEMBER, "--initial-cluster=other=http://127.0.0.1:{P}"],
+  },
+  { what: "empty initial cluster", args: [...MEMBER, "--initial-cluster="] },
+  {
+    what: "advertised peer URL differs from the initial cluster",
+    args: [...MEMBER, "--initial-cluster=default=http://127.0.0.1:1"],
+  },
+  {
+    what: "more URLs in the initial cluster than advertised",
+    args: [...MEMBER, "--initial-cluster=default=http://127.0.0.1:{P},default=http://127.0.0.1:1"],
+  },
+  {
+    what: "a peer URL twice in the initial cluster",
+    args: [...MEMBER, "--initial-cluster=default=http://127.0.0.1:{P},b=http://127.0.0.1:{P}"],
+  },
+  {
+    what: "bad URL in the initial cluster",
+    args: [...MEMBER, "--initial-cluster=default=notaurl"],
+  },
+  { what: "initial cluster item without a URL", args: [...MEMBER, "--initial-cluster=x"] },
+];
+
+/** Replaces the port placeholders. */
+function fill(text: string, ports: { C: number; P: number }): string {
+  return text.replaceAll("{C}", String(ports.C)).replaceAll("{P}", String(ports.P));
+}
+
+/** What Cairn says for this input: the ConfigError of parsing or of the bootstrap check. */
+function cairnError(args: string[], env: Record<string, string>): ConfigError {
+  try {
+    const result = parseConfig(args, env);
+    if (result.kind === "run") checkBootstrap(result.config);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`Cairn accepted ${args.join(" ")}`);
+}
+
+describe.skipIf(etcd === undefined)("bad input: Cairn fails as etcd 3.4.23 fails", () => {
+  let work: TempDir;
+  beforeAll(() => {
+    work = tempDir("cairn-config-etcd-");
+  });
+  afterAll(async () => {
+    await stopAll();
+    work?.remove();
+  });
+
+  test.each(CASES)("$what", async (c) => {
+    const [C, P] = await freePorts(2);
+    const ports = { C: C!, P: P! };
+    const args = c.args.map((a) => fill(a, ports));
+    const env = Object.fromEntries(
+      Object.entries(c.env ?? {}).map(([k, v]) => [k, fill(v, ports)]),
+    );
+    const ours = cairnError(args, env);
+    expect(ours.message).not.toContain("\n");
+
+    // etcd runs in its own empty directory (its default data dir lands there)
+    // with only PATH from our environment, so no ETCD_* variable leaks in.
+    const cwd = `${work.path}/${ports.P}`;
+    spawnSync("mkdir", ["-p", cwd]);
+    const proc = startProcess(etcd!.path, {
+      args,
+      cwd,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+      name: `etcd (${c.what})`,
+    });
+    await waitFor(async () => proc.hasExited(), {
+      timeoutMs: 10_000,
+      what: `etcd to refuse: ${c.what}`,
+    }).catch(async (error: unknown) => {
+      await proc.stop("SIGKILL", 1_000);
+      throw error;
+    });
+    const output = proc.stdout() + proc.stderr();
+    expect(await proc.exited, output).toBe(c.etcdExit ?? ours.exitCode);
+    expect(output).toContain(fill(c.etcdText ?? ours.message, ports));
+    if (c.etcdText !== undefined) {
+      // Cairn's line still carries etcd's words, with the flag named in front.
+      expect(ours.message).toContain(fill(c.etcdText.replace(/^panic: /, ""), ports));
+    }
+  });
+});
+
+describe.skipIf(etcd === undefined)("help text", () => {
+  test("every etcd flag Cairn lists reads exactly as in `etcd --help`", () => {
+    const result = spawnSync(etcd!.path, ["--help"], { encoding: "utf8" });
+    const etcdHelp = result.stdout;
+    const ours = helpText();
+    // Defaults Cairn changes on purpose; see flags.ts.
+    const different = new Set(["enable-v2", "logger"]);
+    let compared = 0;
+    for (const flag of FLAGS) {
+      if (flag.section === "" || flag.section === CAIRN_SECTION || different.has(flag.name)) {
+        continue;
+      }
+      const block = [
+        `  --${flag.name} '${flag.defaultText}'`,
+        ...flag.help.map((l) => `    ${l}`),
+      ].join("\n");
+      expect(etcdHelp, flag.name).toContain(`${block}\n`);
+      expect(ours, flag.name).toContain(`${block}\n`);
+      // Listed under the same section heading as etcd's.
+      const etcdSection = etcdHelp
+        .slice(0, etcdHelp.indexOf(block))
+        .match(/\n(\S[^\n]*:)\n/g)
+        ?.pop();
+      expect(etcdSection?.trim(), flag.name).toBe(flag.section);
+      compared++;
+    }
+    expect(compared).toBeGreaterThanOrEqual(25);
+  });
+});
