@@ -1,0 +1,165 @@
+/**
+ * Keeps the harness from rotting: runs the built harness (`dist/main.js`)
+ * in its shortest mode against etcd and checks what a user relies on — every
+ * stdout line is a JSON figure, the results files are written, and every
+ * process it started (members, wrk) is gone afterwards with its temporary
+ * directories. These are not benchmarks: the values are only checked to be
+ * measured numbers, never compared.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { findProgram, programOrSkip, tempDir } from "@cairn/testkit";
+import { describe, expect, it } from "vitest";
+import { LatencyHistogram, median, percentile, spread } from "./lib/stats.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const main = join(here, "..", "dist", "main.js");
+
+describe("statistics", () => {
+  it("takes nearest-rank percentiles and medians", () => {
+    const xs = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(xs, 50)).toBe(50);
+    expect(percentile(xs, 99)).toBe(99);
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
+    expect(spread([90, 100, 110]).pct).toBe(20);
+  });
+
+  it("keeps histogram percentiles within about 1% of the exact ones", () => {
+    const h = new LatencyHistogram();
+    const xs = Array.from({ length: 10_000 }, (_, i) => 50 + i * 3);
+    for (const x of xs) h.record(x);
+    for (const p of [50, 90, 99]) {
+      const exact = percentile(xs, p);
+      expect(Math.abs(h.percentile(p) - exact) / exact).toBeLessThan(0.011);
+    }
+  });
+});
+
+interface HarnessRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built harness with a unique tag in its environment, which every child inherits. */
+function runHarness(args: string[], env: NodeJS.ProcessEnv): Promise<HarnessRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [main, ...args], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill("SIGINT"), 50_000);
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Pids of live processes whose environment carries `tag` (children of the harness). */
+function processesTagged(tag: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, "latin1").includes(tag)) found.push(Number(entry));
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
+  return found;
+}
+
+const etcd = programOrSkip("etcd", "the bench harness smoke test");
+describe.skipIf(!etcd)("the harness against etcd", () => {
+  it("reports JSON figures for every suite, writes results, and leaves no process behind", async () => {
+    expect(existsSync(main), "bench is built (dist/main.js)").toBe(true);
+    const tag = `CAIRN_BENCH_SMOKE_${process.pid}_${Date.now()}`;
+    const tmp = tempDir("cairn-bench-smoke-");
+    const results = tempDir("cairn-bench-results-");
+    // TMPDIR points the harness's data and script directories into `tmp`,
+    // so "nothing left behind" is checkable on disk too.
+    const env = { ...process.env, [tag]: "1", TMPDIR: tmp.path };
+    const generator = findProgram("wrk") === undefined ? "node" : "wrk";
+    try {
+      const common = ["--quick", "--systems", "etcd", "--no-build", "--generator", generator];
+      const runs = [
+        await runHarness(["http", ...common, "--save", "--results-dir", results.path], env),
+        await runHarness(["watch", ...common, "--watchers", "20", "--rounds", "2"], env),
+        await runHarness(["recovery", ...common, "--writes", "300"], env),
+        await runHarness(["memory", ...common, "--keys", "300"], env),
+      ];
+      const figures = [];
+      for (const run of runs) {
+        expect(run.code, run.stderr).toBe(0);
+        const lines = run.stdout.trim().split("\n");
+        for (const line of lines) {
+          const f = JSON.parse(line) as Record<string, unknown>;
+          expect(typeof f.suite).toBe("string");
+          expect(typeof f.name).toBe("string");
+          expect(typeof f.unit).toBe("string");
+          expect(Number.isFinite(f.value)).toBe(true);
+          expect(f.value as number).toBeGreaterThan(0);
+          expect(f.system).toBe("etcd");
+          expect(f.runs).toEqual([f.value]);
+          figures.push(f);
+        }
+      }
+      const bySuite = (s: string) => figures.filter((f) => f.suite === s).map((f) => f.case);
+      expect(bySuite("http")).toEqual([
+        "put c=1 m=1",
+        "put c=16 m=1",
+        "put c=64 m=1",
+        "get c=64 m=1",
+        "get-quorum c=64 m=1",
+        "mix-90-10 c=64 m=1",
+      ]);
+      for (const f of figures.filter((x) => x.suite === "http")) {
+        expect(f.errors).toBe(0);
+        expect(f.generatorCores as number).toBeGreaterThan(0);
+        expect(f.p99Ms as number).toBeGreaterThanOrEqual(f.p50Ms as number);
+      }
+      expect(bySuite("watch")).toEqual(["watch w=20 m=1"]);
+      expect(bySuite("recovery")).toEqual([
+        "restart after 300 writes no-snapshot m=1",
+        "restart after 300 writes snapshot m=1",
+      ]);
+      expect(bySuite("memory")).toEqual(["peak rss 300 keys m=1"]);
+
+      const written = readdirSync(results.path).sort();
+      expect(written).toHaveLength(2);
+      expect(written[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ-http\.json$/);
+      expect(written[1]).toMatch(/-http\.md$/);
+      const doc = JSON.parse(readFileSync(join(results.path, written[0]!), "utf8")) as {
+        machine: { cores: number; versions: { etcd: string } };
+        figures: unknown[];
+      };
+      expect(doc.machine.cores).toBeGreaterThan(0);
+      expect(doc.machine.versions.etcd).toMatch(/^\d+\.\d+\.\d+/);
+      expect(doc.figures).toHaveLength(6);
+      expect(readFileSync(join(results.path, written[1]!), "utf8")).toContain(
+        "| put c=64 m=1 etcd |",
+      );
+
+      // Everything the harness started is gone, and so are its directories.
+      expect(processesTagged(tag)).toEqual([]);
+      expect(readdirSync(tmp.path)).toEqual([]);
+    } finally {
+      for (const pid of processesTagged(tag)) process.kill(pid, "SIGKILL");
+      tmp.remove();
+      results.remove();
+    }
+  });
+});
