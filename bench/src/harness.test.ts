@@ -101,7 +101,7 @@ describe.skipIf(!etcd)("the harness against etcd", () => {
         await runHarness(["recovery", ...common, "--writes", "300"], env),
         await runHarness(["memory", ...common, "--keys", "300"], env),
       ];
-      const figures = [];
+      const figures: Record<string, unknown>[] = [];
       for (const run of runs) {
         expect(run.code, run.stderr).toBe(0);
         const lines = run.stdout.trim().split("\n");
