@@ -222,7 +222,10 @@ export class RaftNode {
       if (hardState.term !== 0 || hardState.vote !== NONE || hardState.commit !== 0) {
         this.loadState(hardState);
       }
-      if (config.applied !== undefined && config.applied > 0) this.log.appliedTo(config.applied);
+      // Committed entries after the applied index are handed out again. The snapshot
+      // may sit above the first index when the log was not compacted right behind it.
+      const applied = config.applied ?? config.storage.snapshot().metadata.index;
+      if (applied > this.log.applied) this.log.appliedTo(applied);
       this.becomeFollower(this.term, NONE);
     }
   }
@@ -1279,7 +1282,8 @@ export class RaftNode {
     const prevIndex = pr.next - 1;
     const prevTerm = this.log.term(prevIndex);
     let ents: Entry[] | undefined;
-    if (prevTerm !== undefined) {
+    // Checked up front: a lagging follower is common, and exceptions are slow.
+    if (prevTerm !== undefined && pr.next >= this.log.firstIndex()) {
       try {
         ents = this.log.entries(pr.next, this.maxSizePerMsg);
       } catch (err) {
