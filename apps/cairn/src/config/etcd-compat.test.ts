@@ -6,6 +6,7 @@
  * help is shown exactly as `etcd --help` shows it.
  */
 import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import {
   freePorts,
   programOrSkip,
@@ -17,6 +18,7 @@ import {
 } from "@cairn/testkit";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { checkBootstrap } from "./bootstrap.js";
+import { parseConfigFile } from "./config-file.js";
 import { ConfigError } from "./errors.js";
 import { CAIRN_SECTION, FLAGS } from "./flags.js";
 import { helpText } from "./help.js";
@@ -230,6 +232,77 @@ describe.skipIf(etcd === undefined)("bad input: Cairn fails as etcd 3.4.23 fails
     }
   });
 });
+
+/** Lines appended to a valid member's configuration file; each must be refused. */
+const FILE_CASES: { what: string; line: string; etcdText?: string }[] = [
+  { what: "string for a number", line: "snapshot-count: abc" },
+  { what: "negative number", line: "snapshot-count: -1" },
+  { what: "quoted number", line: 'snapshot-count: "5"' },
+  { what: "list for a string", line: "name: [a]" },
+  { what: "string for a list", line: "log-outputs: stderr" },
+  { what: "fraction for an integer", line: "heartbeat-interval: 1.5" },
+  { what: "bad URL", line: "listen-peer-urls: foo" },
+  { what: "bad cluster state", line: "initial-cluster-state: foo" },
+  { what: "election under 5 heartbeats", line: "election-timeout: 400" },
+  { what: "bad discovery fallback", line: "discovery-fallback: foo" },
+  { what: "bad logger", line: "logger: foo", etcdText: 'unknown logger option "foo"' },
+];
+
+describe.skipIf(etcd === undefined)(
+  "bad configuration file: Cairn fails as etcd 3.4.23 fails",
+  () => {
+    let work: TempDir;
+    beforeAll(() => {
+      work = tempDir("cairn-config-file-etcd-");
+    });
+    afterAll(async () => {
+      await stopAll();
+      work?.remove();
+    });
+
+    test.each(FILE_CASES)("$what: $line", async (c) => {
+      const [C, P] = await freePorts(2);
+      const text = [
+        `listen-peer-urls: http://127.0.0.1:${P}`,
+        `initial-advertise-peer-urls: http://127.0.0.1:${P}`,
+        `listen-client-urls: http://127.0.0.1:${C}`,
+        `advertise-client-urls: http://127.0.0.1:${C}`,
+        `initial-cluster: default=http://127.0.0.1:${P}`,
+        c.line,
+        "",
+      ].join("\n");
+      const cwd = `${work.path}/${P}`;
+      spawnSync("mkdir", ["-p", cwd]);
+      const file = `${cwd}/etcd.yaml`;
+      writeFileSync(file, text);
+      let ours: ConfigError | undefined;
+      try {
+        const result = parseConfigFile(text, file);
+        checkBootstrap(result.config);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        ours = error;
+      }
+      expect(ours, "Cairn must refuse the file").toBeDefined();
+      const proc = startProcess(etcd!.path, {
+        args: ["--config-file", file],
+        cwd,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+        name: `etcd (${c.what})`,
+      });
+      await waitFor(async () => proc.hasExited(), {
+        timeoutMs: 10_000,
+        what: `etcd to refuse: ${c.what}`,
+      }).catch(async (error: unknown) => {
+        await proc.stop("SIGKILL", 1_000);
+        throw error;
+      });
+      const output = proc.stdout() + proc.stderr();
+      expect(await proc.exited, output).toBe(ours!.exitCode);
+      expect(output).toContain(c.etcdText ?? ours!.message);
+    });
+  },
+);
 
 describe.skipIf(etcd === undefined)("help text", () => {
   test("every etcd flag Cairn lists reads exactly as in `etcd --help`", () => {

@@ -280,7 +280,16 @@ export const FLAGS: readonly FlagSpec[] = [
     ],
     section: CAIRN_SECTION,
   },
-  // --- Not in a section: handled before anything else.
+  // --- Not in a section: handled before anything else (listed in the usage block).
+  {
+    name: "config-file",
+    kind: "string",
+    defaultText: "",
+    help: [
+      "Path to the server configuration file. Note that if a configuration file is provided, other command line flags and environment variables will be ignored.",
+    ],
+    section: "",
+  },
   {
     name: "version",
     kind: "bool",

@@ -19,6 +19,9 @@ export const USAGE_TEXT = `Usage:
 
   cairn -h | --help
     Show the help information about Cairn.
+
+  cairn --config-file
+    Path to the server configuration file. Note that if a configuration file is provided, other command line flags and environment variables will be ignored.
 `;
 
 /** The flag sections, as etcd prints them after the usage block. */

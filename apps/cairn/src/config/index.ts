@@ -9,6 +9,7 @@ export {
   type InitialClusterMap,
   parseInitialClusterStrict,
 } from "./bootstrap.js";
+export { parseConfigFile } from "./config-file.js";
 export { ConfigError, type ConfigErrorCode } from "./errors.js";
 export { CAIRN_SECTION, FLAGS, type FlagKind, type FlagSpec, flagToEnv } from "./flags.js";
 export { helpText, USAGE_TEXT } from "./help.js";

@@ -45,7 +45,10 @@ const configSchema = z
     initialAdvertisePeerUrls: z.array(z.string()),
     advertiseClientUrls: z.array(z.string()),
     initialCluster: z.string(),
-    initialClusterState: z.enum(["new", "existing"]),
+    // Only a configuration file can get past the flag's own check (etcd: Config.Validate).
+    initialClusterState: z.enum(["new", "existing"], {
+      error: (issue) => `unexpected clusterState ${goQuote(String(issue.input))}`,
+    }),
     initialClusterToken: z.string(),
     discovery: z.string(),
     discoverySrv: z.string(),
@@ -174,17 +177,22 @@ export type ParseResult =
   /** `-h`/`--help`: print {@link helpText} to stdout, exit 0. */
   | { readonly kind: "help" }
   /** `--version`: print the version, exit 0. */
-  | { readonly kind: "version" };
+  | { readonly kind: "version" }
+  /**
+   * `--config-file` (or `ETCD_CONFIG_FILE`): every other flag and variable is
+   * ignored; read the file and pass its text to {@link parseConfigFile}.
+   */
+  | { readonly kind: "config-file"; readonly path: string };
 
 /** Go's `%q` for the strings etcd quotes in its messages (JSON escaping is close enough). */
 function goQuote(text: string): string {
   return JSON.stringify(text);
 }
 
-/** A flag's value from the command line or environment, already parsed. */
-interface Given {
+/** A flag's value from the command line, environment or a configuration file, already parsed. */
+export interface Given {
   readonly value: FlagValue;
-  readonly source: "flag" | "env";
+  readonly source: "flag" | "env" | "file";
 }
 
 /**
@@ -357,37 +365,55 @@ export function parseConfig(
   }
   if (given.get("version")?.value === true) return { kind: "version" };
 
+  // etcd reads ETCD_CONFIG_FILE (only) before deciding whether variables count at all.
+  const configFile = (flagValue(given, "config-file") as string) || (env.ETCD_CONFIG_FILE ?? "");
+  if (configFile !== "") return { kind: "config-file", path: configFile };
+
   const notices: ConfigNotice[] = [];
   applyEnv(given, env, notices);
 
-  const value = (name: string): FlagValue => {
-    const flag = FLAGS_BY_NAME.get(name);
-    if (flag === undefined) throw new Error(`no flag --${name}`);
-    // An empty URL list leaves the default in place (value undefined) yet counts as given.
-    return given.get(name)?.value ?? defaultValue(flag);
-  };
-  const str = (name: string) => value(name) as string;
-  const num = (name: string) => value(name) as number;
-  const bool = (name: string) => value(name) as boolean;
-  const list = (name: string) => value(name) as string[];
-
-  const discovery = str("discovery");
-  const discoverySrv = str("discovery-srv");
-  const discoverySrvName = str("discovery-srv-name");
-  const discoveryFallback = str("discovery-fallback");
+  const discovery = flagValue(given, "discovery");
+  const discoveryFallback = flagValue(given, "discovery-fallback");
   // etcd "may be a proxy" when discovery may fall back to one (Cairn has no --proxy flag).
   const mayBeProxy = discovery !== "" && discoveryFallback === "proxy";
   // Listening on chosen client URLs drops the default advertised ones (spec §2).
   const missingAdvertise = given.has("listen-client-urls") && !given.has("advertise-client-urls");
-  let initialCluster = str("initial-cluster");
   // A discovery method replaces the default initial cluster, not an explicit one.
-  if (
-    (discovery !== "" || discoverySrv !== "" || discoverySrvName !== "") &&
-    !given.has("initial-cluster")
-  ) {
-    initialCluster = "";
-  }
+  const dropInitialCluster =
+    (discovery !== "" ||
+      flagValue(given, "discovery-srv") !== "" ||
+      flagValue(given, "discovery-srv-name") !== "") &&
+    !given.has("initial-cluster");
+  const config = assemble(given, {
+    dropAdvertiseClientUrls: missingAdvertise && !mayBeProxy,
+    dropInitialCluster,
+  });
+  finish(config, notices);
+  return { kind: "run", config, explicit: new Set(given.keys()), notices };
+}
 
+/** The value of flag `name`: given (flag, variable or file) or its default. */
+function flagValue(given: ReadonlyMap<string, Given>, name: string): FlagValue {
+  const flag = FLAGS_BY_NAME.get(name);
+  if (flag === undefined) throw new Error(`no flag --${name}`);
+  // An empty URL list leaves the default in place (value undefined) yet counts as given.
+  return given.get(name)?.value ?? defaultValue(flag);
+}
+
+/**
+ * Builds the candidate configuration from the given values and defaults and
+ * checks it against {@link configSchema}; the first problem, in etcd's
+ * order, becomes the ConfigError.
+ */
+export function assemble(
+  given: ReadonlyMap<string, Given>,
+  rules: { dropAdvertiseClientUrls: boolean; dropInitialCluster: boolean },
+): Config {
+  const v = (name: string) => flagValue(given, name);
+  const str = (name: string) => v(name) as string;
+  const num = (name: string) => v(name) as number;
+  const bool = (name: string) => v(name) as boolean;
+  const list = (name: string) => v(name) as string[];
   const candidate = {
     name: str("name"),
     dataDir: str("data-dir"),
@@ -398,14 +424,14 @@ export function parseConfig(
     listenPeerUrls: list("listen-peer-urls"),
     listenClientUrls: list("listen-client-urls"),
     initialAdvertisePeerUrls: list("initial-advertise-peer-urls"),
-    advertiseClientUrls: missingAdvertise && !mayBeProxy ? [] : list("advertise-client-urls"),
-    initialCluster,
+    advertiseClientUrls: rules.dropAdvertiseClientUrls ? [] : list("advertise-client-urls"),
+    initialCluster: rules.dropInitialCluster ? "" : str("initial-cluster"),
     initialClusterState: str("initial-cluster-state"),
     initialClusterToken: str("initial-cluster-token"),
-    discovery,
-    discoverySrv,
-    discoverySrvName,
-    discoveryFallback,
+    discovery: str("discovery"),
+    discoverySrv: str("discovery-srv"),
+    discoverySrvName: str("discovery-srv-name"),
+    discoveryFallback: str("discovery-fallback"),
     discoveryProxy: str("discovery-proxy"),
     strictReconfigCheck: bool("strict-reconfig-check"),
     enableV2: bool("enable-v2"),
@@ -427,8 +453,11 @@ export function parseConfig(
       cause: checked.error,
     });
   }
-  const config = checked.data;
+  return checked.data;
+}
 
+/** etcd's adjustments after validation, shared by flags and configuration files. */
+export function finish(config: Config, notices: ConfigNotice[]): void {
   // etcd's UpdateDefaultClusterFromName: `etcd --name abc` alone bootstraps "abc".
   if (config.name !== DEFAULT_NAME && config.initialCluster === DEFAULT_INITIAL_CLUSTER) {
     const name = config.name === "" ? DEFAULT_NAME : config.name;
@@ -447,5 +476,4 @@ export function parseConfig(
     });
     config.snapshotCount = DEFAULT_SNAPSHOT_COUNT;
   }
-  return { kind: "run", config, explicit: new Set(given.keys()), notices };
 }
