@@ -1,0 +1,141 @@
+// Small response helpers shared by the routes: Go net/http's canned answers
+// (404 page, 405, 301) and the header sets etcd sends.
+
+/** Headers every response carries (CORS, computed per request). */
+export type BaseHeaders = Record<string, string>;
+
+/** The CORS headers etcd adds for an allowed origin (spec §1.2). */
+export function corsHeaders(origin: string): BaseHeaders {
+  return {
+    "Access-Control-Allow-Headers": "accept, content-type, authorization",
+    "Access-Control-Allow-Methods": "POST, GET, OPTIONS, PUT, DELETE",
+    "Access-Control-Allow-Origin": origin,
+  };
+}
+
+const TEXT = "text/plain; charset=utf-8";
+
+/** Go's `http.Error`: text body plus newline, nosniff. */
+export function goHttpError(
+  base: BaseHeaders,
+  status: number,
+  text: string,
+  extra?: Record<string, string>,
+): Response {
+  return new Response(`${text}\n`, {
+    status,
+    headers: {
+      ...base,
+      "Content-Type": TEXT,
+      "X-Content-Type-Options": "nosniff",
+      ...extra,
+    },
+  });
+}
+
+/** Go's 405 with the `Allow` list (spec §1.1). */
+export function methodNotAllowed(base: BaseHeaders, allow: string): Response {
+  return goHttpError(base, 405, "Method Not Allowed", { Allow: allow });
+}
+
+/** Go's mux 404 (spec §1.1). */
+export function notFoundPage(base: BaseHeaders): Response {
+  return goHttpError(base, 404, "404 page not found");
+}
+
+/** A JSON body with etcd's headers. */
+export function json(
+  base: BaseHeaders,
+  status: number,
+  body: string,
+  extra?: Record<string, string>,
+): Response {
+  return new Response(body, {
+    status,
+    headers: { ...base, "Content-Type": "application/json", ...extra },
+  });
+}
+
+/** `{"message":…}` errors (members, stats). */
+export function messageError(
+  base: BaseHeaders,
+  status: number,
+  body: string,
+  extra?: Record<string, string>,
+): Response {
+  return json(base, status, body, extra);
+}
+
+// ---- Go's path cleaning and escaping (net/http mux, net/url) ------------
+
+/** net/http's `cleanPath`: path.Clean, keeping one trailing slash. */
+export function muxCleanPath(p: string): string {
+  if (p === "") return "/";
+  const q = p.charCodeAt(0) === 47 ? p : `/${p}`;
+  const parts: string[] = [];
+  for (const part of q.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  let np = `/${parts.join("/")}`;
+  if (q.endsWith("/") && np !== "/") np += "/";
+  return np;
+}
+
+const PATH_KEEP = /^[A-Za-z0-9\-_.~$&+,/:;=@]$/;
+
+/** net/url path escaping of a byte string (what `url.URL.String()` writes). */
+export function escapeGoPath(bytes: string): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) {
+    const ch = bytes[i]!;
+    if (PATH_KEEP.test(ch)) out += ch;
+    else out += `%${bytes.charCodeAt(i).toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+
+/** Back from a decoded JS string (with surrogate-escaped bytes) to UTF-8 bytes as a byte string. */
+export function toByteString(s: string): string {
+  let ascii = true;
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return s;
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xdc80 && c <= 0xdcff) {
+      out += String.fromCharCode(c - 0xdc00);
+      continue;
+    }
+    const cp = s.codePointAt(i)!;
+    if (cp > 0xffff) i++;
+    const enc = new TextEncoder().encode(String.fromCodePoint(cp));
+    for (const b of enc) out += String.fromCharCode(b);
+  }
+  return out;
+}
+
+/** Go's http.Redirect 301 (spec §1.1). */
+export function movedPermanently(base: BaseHeaders, method: string, location: string): Response {
+  let loc = "";
+  for (let i = 0; i < location.length; i++) {
+    const c = location.charCodeAt(i);
+    loc += c >= 0x80 ? `%${c.toString(16)}` : location[i];
+  }
+  const headers: Record<string, string> = { ...base, Location: loc };
+  if (method === "GET" || method === "HEAD") headers["Content-Type"] = "text/html; charset=utf-8";
+  if (method !== "GET") return new Response(null, { status: 301, headers });
+  const href = loc
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;")
+    .replaceAll('"', "&#34;")
+    .replaceAll("'", "&#39;");
+  return new Response(`<a href="${href}">Moved Permanently</a>.\n\n`, { status: 301, headers });
+}

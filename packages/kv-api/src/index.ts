@@ -1,0 +1,21 @@
+/**
+ * `@cairn/kv-api`: etcd's v2 client API as a Hono app over the {@link Backend}
+ * interface. See README.md.
+ */
+export { createKvApi, type KvApiOptions } from "./app.js";
+export type {
+  Backend,
+  KeyResult,
+  LeaderStats,
+  MemberChange,
+  MemberInfo,
+  ReadRequest,
+  SelfStats,
+  VersionInfo,
+  WatchRequest,
+  WatchSink,
+  WatchStart,
+} from "./backend.js";
+export { computeClusterId, computeMemberId, idHex } from "./ids.js";
+export { goString, renderError, renderEvent, renderNode } from "./json.js";
+export { LocalBackend, type LocalBackendOptions } from "./local-backend.js";

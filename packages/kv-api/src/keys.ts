@@ -1,0 +1,415 @@
+import {
+  ErrorCode,
+  type Micros,
+  statusOfErrorCode,
+  type V2ErrorData,
+  type V2Event,
+  v2ErrorData,
+  type WriteRequest,
+} from "@cairn/v2store";
+import type { Backend, KeyResult } from "./backend.js";
+import {
+  bytesToBinary,
+  FormError,
+  parseGoBool,
+  parseGoUint64,
+  parseMediaType,
+  parseQueryInto,
+} from "./form.js";
+import { type BaseHeaders, methodNotAllowed } from "./http.js";
+import { renderError, renderEvent } from "./json.js";
+
+/** Go's limit on urlencoded form bodies (net/http parsePostForm). */
+const MAX_FORM_BYTES = 10 << 20;
+
+/** What the keys route needs besides the backend. */
+export interface KeysContext {
+  backend: Backend;
+  clock: () => Micros;
+}
+
+/** A request to `/v2/keys…` already split by the app. */
+export interface KeysRequest {
+  method: string;
+  /** Decoded, clean path after `/v2/keys` (may be `""` or end with `/`). */
+  rest: string;
+  /** Raw query string (no `?`). */
+  rawQuery: string;
+  contentType: string | null;
+  body: ReadableStream<Uint8Array> | null;
+  signal: AbortSignal;
+}
+
+function errorResponse(base: BaseHeaders, clusterId: string, e: V2ErrorData): Response {
+  return new Response(renderError(e), {
+    status: statusOfErrorCode(e.errorCode),
+    headers: {
+      ...base,
+      "Content-Type": "application/json",
+      "X-Etcd-Cluster-Id": clusterId,
+      "X-Etcd-Index": String(e.index),
+    },
+  });
+}
+
+function requestError(code: number, cause: string): V2ErrorData {
+  return v2ErrorData(code, cause, 0);
+}
+
+/** Reads at most `limit + 1` bytes of a body. */
+async function readLimited(
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+): Promise<Uint8Array | undefined> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+interface Parsed {
+  form: Map<string, string>;
+}
+
+/** Go's ParseForm: the urlencoded body (PUT/POST) first, then the query; body values win. */
+async function parseForm(req: KeysRequest): Promise<Parsed | V2ErrorData> {
+  const form = new Map<string, string>();
+  let err: string | undefined;
+  if (req.method === "PUT" || req.method === "POST") {
+    const ct = req.contentType ?? "application/octet-stream";
+    const media = parseMediaType(ct);
+    if (media.error !== undefined) err = media.error;
+    if (media.type === "application/x-www-form-urlencoded" && req.body !== null) {
+      const bytes = await readLimited(req.body, MAX_FORM_BYTES);
+      if (bytes === undefined) {
+        return requestError(ErrorCode.InvalidForm, "http: POST too large");
+      }
+      const e = parseQueryInto(form, bytesToBinary(bytes));
+      if (err === undefined) err = e;
+    }
+  }
+  if (req.rawQuery !== "") {
+    const e = parseQueryInto(form, req.rawQuery);
+    if (err === undefined) err = e;
+  }
+  if (err !== undefined) return requestError(ErrorCode.InvalidForm, err);
+  return { form };
+}
+
+function boolParam(form: Map<string, string>, name: string, cause: string): boolean | V2ErrorData {
+  const v = form.get(name);
+  if (v === undefined) return false;
+  const b = parseGoBool(v);
+  return b === undefined ? requestError(ErrorCode.InvalidField, cause) : b;
+}
+
+function uintParam(form: Map<string, string>, name: string): number | undefined | null {
+  const v = form.get(name);
+  if (v === undefined) return 0;
+  const n = parseGoUint64(v);
+  return n === undefined ? null : Number(n);
+}
+
+/**
+ * The expiration etcd computes for `ttl` seconds: `now + ttl*1s` in Go's
+ * int64 nanoseconds, overflow included (a huge ttl wraps around and may
+ * become permanent or already expired, exactly as on etcd).
+ */
+function expirationFor(ttl: bigint, now: Micros): Micros | undefined {
+  const d = BigInt.asIntN(64, BigInt.asIntN(64, ttl) * 1_000_000_000n);
+  const exp = BigInt.asIntN(64, BigInt(now) * 1000n + d);
+  if (exp === 0n) return undefined;
+  return Number(exp / 1000n);
+}
+
+const isErr = (x: unknown): x is V2ErrorData =>
+  typeof x === "object" && x !== null && "errorCode" in x;
+
+/**
+ * `/v2/keys` (spec §3–§7): method check, parameter parsing in etcd's
+ * validation order, dispatch to the backend, rendering.
+ */
+export async function handleKeys(
+  ctx: KeysContext,
+  base: BaseHeaders,
+  req: KeysRequest,
+): Promise<Response> {
+  const m = req.method;
+  if (m !== "GET" && m !== "HEAD" && m !== "PUT" && m !== "POST" && m !== "DELETE") {
+    return methodNotAllowed(base, "HEAD,GET,PUT,POST,DELETE");
+  }
+  const clusterId = ctx.backend.clusterId;
+  const time = ctx.clock();
+  const parsed = await parseForm(req);
+  if (isErr(parsed)) return errorResponse(base, clusterId, parsed);
+  const form = parsed.form;
+
+  // Validation in etcd's order (spec §3.2).
+  const prevIndex = uintParam(form, "prevIndex");
+  if (prevIndex === null) {
+    return errorResponse(
+      base,
+      clusterId,
+      requestError(ErrorCode.IndexNaN, 'invalid value for "prevIndex"'),
+    );
+  }
+  const waitIndex = uintParam(form, "waitIndex");
+  if (waitIndex === null) {
+    return errorResponse(
+      base,
+      clusterId,
+      requestError(ErrorCode.IndexNaN, 'invalid value for "waitIndex"'),
+    );
+  }
+  const flags: Record<string, boolean> = {};
+  for (const name of ["recursive", "sorted", "wait", "dir", "quorum", "stream"]) {
+    const b = boolParam(form, name, `invalid value for "${name}"`);
+    if (isErr(b)) return errorResponse(base, clusterId, b);
+    flags[name] = b;
+  }
+  if (flags.wait && m !== "GET") {
+    return errorResponse(
+      base,
+      clusterId,
+      requestError(ErrorCode.InvalidField, '"wait" can only be used with GET requests'),
+    );
+  }
+  const prevValue = form.get("prevValue");
+  if (prevValue === "") {
+    return errorResponse(
+      base,
+      clusterId,
+      requestError(ErrorCode.PrevValueRequired, '"prevValue" cannot be empty'),
+    );
+  }
+  const noValue = boolParam(form, "noValueOnSuccess", 'invalid value for "noValueOnSuccess"');
+  if (isErr(noValue)) return errorResponse(base, clusterId, noValue);
+  let ttl: bigint | undefined;
+  const ttlText = form.get("ttl");
+  if (ttlText !== undefined && ttlText.length > 0) {
+    ttl = parseGoUint64(ttlText);
+    if (ttl === undefined) {
+      return errorResponse(
+        base,
+        clusterId,
+        requestError(ErrorCode.TtlNaN, 'invalid value for "ttl"'),
+      );
+    }
+  }
+  let prevExist: boolean | undefined;
+  const pe = form.get("prevExist");
+  if (pe !== undefined) {
+    prevExist = parseGoBool(pe);
+    if (prevExist === undefined) {
+      return errorResponse(
+        base,
+        clusterId,
+        requestError(ErrorCode.InvalidField, "invalid value for prevExist"),
+      );
+    }
+  }
+  let refresh = false;
+  const rf = form.get("refresh");
+  if (rf !== undefined) {
+    const b = parseGoBool(rf);
+    if (b === undefined) {
+      return errorResponse(
+        base,
+        clusterId,
+        requestError(ErrorCode.InvalidField, "invalid value for refresh"),
+      );
+    }
+    refresh = b;
+    if (refresh) {
+      const v = form.get("value");
+      if (v !== undefined && v !== "") {
+        return errorResponse(
+          base,
+          clusterId,
+          requestError(ErrorCode.RefreshValue, "A value was provided on a refresh"),
+        );
+      }
+      if (ttl === undefined) {
+        return errorResponse(
+          base,
+          clusterId,
+          requestError(ErrorCode.RefreshTtlRequired, "No TTL value set"),
+        );
+      }
+    }
+  }
+
+  // The key: path.Join("/", rest) (spec §3.1); the app already cleaned it.
+  let key = req.rest;
+  if (key.length > 1 && key.endsWith("/")) key = key.slice(0, -1);
+  if (key === "") key = "/";
+
+  const backend = ctx.backend;
+  if (m === "GET" || m === "HEAD") {
+    if (flags.wait) {
+      return watch(ctx, base, key, flags.recursive!, flags.stream!, waitIndex ?? 0, req.signal);
+    }
+    const r = await backend.read(
+      { key, recursive: flags.recursive!, sorted: flags.sorted!, time },
+      { linearizable: m === "GET" && flags.quorum! },
+    );
+    return keyResult(base, clusterId, r, false, m === "HEAD");
+  }
+
+  const w: {
+    -readonly [K in keyof WriteRequest]: WriteRequest[K];
+  } = { method: m, key, time };
+  const value = form.get("value");
+  if (value !== undefined && value !== "") w.value = value;
+  if (flags.dir) w.dir = true;
+  if (prevValue !== undefined) w.prevValue = prevValue;
+  if (prevIndex !== undefined && prevIndex !== 0) w.prevIndex = prevIndex;
+  if (prevExist !== undefined) w.prevExist = prevExist;
+  if (flags.recursive) w.recursive = true;
+  if (refresh) w.refresh = true;
+  if (ttl !== undefined) {
+    const exp = expirationFor(ttl, time);
+    if (exp !== undefined) w.expiration = exp;
+  }
+  const r = await backend.propose(w);
+  return keyResult(base, clusterId, r, noValue, false);
+}
+
+function keyResult(
+  base: BaseHeaders,
+  clusterId: string,
+  r: KeyResult,
+  noValue: boolean,
+  head: boolean,
+): Response {
+  if (r.error !== undefined || r.event === undefined) {
+    const e =
+      r.error ?? v2ErrorData(ErrorCode.RaftInternal, "received response with no Event/Watcher", 0);
+    const res = errorResponse(base, clusterId, e);
+    return head ? withoutBody(res) : res;
+  }
+  const ev = r.event;
+  const created = ev.action === "create" || (ev.action === "set" && ev.prevNode === undefined);
+  const body = renderEvent(
+    ev,
+    noValue &&
+      (ev.action === "set" ||
+        ev.action === "compareAndSwap" ||
+        ev.action === "create" ||
+        ev.action === "update"),
+  );
+  const headers: Record<string, string> = {
+    ...base,
+    "Content-Type": "application/json",
+    "X-Etcd-Cluster-Id": clusterId,
+    "X-Etcd-Index": String(ev.etcdIndex),
+    "X-Raft-Index": String(r.raftIndex),
+    "X-Raft-Term": String(r.raftTerm),
+  };
+  if (head) {
+    headers["Content-Length"] = String(new TextEncoder().encode(body).length);
+    return new Response(null, { status: created ? 201 : 200, headers });
+  }
+  return new Response(body, { status: created ? 201 : 200, headers });
+}
+
+function withoutBody(res: Response): Response {
+  return new Response(null, { status: res.status, headers: res.headers });
+}
+
+/** Events a stream watcher may have queued before it is dropped (etcd's channel of 100). */
+const WATCH_BUFFER = 100;
+
+async function watch(
+  ctx: KeysContext,
+  base: BaseHeaders,
+  key: string,
+  recursive: boolean,
+  stream: boolean,
+  sinceIndex: number,
+  requestSignal: AbortSignal,
+): Promise<Response> {
+  const abort = new AbortController();
+  const onRequestAbort = () => abort.abort();
+  if (requestSignal.aborted) abort.abort();
+  else requestSignal.addEventListener("abort", onRequestAbort, { once: true });
+  const encoder = new TextEncoder();
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    requestSignal.removeEventListener("abort", onRequestAbort);
+    abort.abort();
+    try {
+      controller.close();
+    } catch {
+      // already closed or cancelled by the client
+    }
+  };
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+      },
+      cancel() {
+        done = true;
+        requestSignal.removeEventListener("abort", onRequestAbort);
+        abort.abort();
+      },
+    },
+    { highWaterMark: WATCH_BUFFER, size: () => 1 },
+  );
+  const sink = {
+    event(e: V2Event) {
+      if (done) return;
+      if ((controller.desiredSize ?? 0) <= 0) {
+        // The client does not keep up: drop it, as etcd does (spec §7).
+        finish();
+        return;
+      }
+      controller.enqueue(encoder.encode(renderEvent(e)));
+      if (!stream) finish();
+    },
+    end() {
+      finish();
+    },
+  };
+  const start = await ctx.backend.watch({ key, recursive, stream, sinceIndex }, sink, abort.signal);
+  if (start.error !== undefined) {
+    done = true;
+    abort.abort();
+    requestSignal.removeEventListener("abort", onRequestAbort);
+    return errorResponse(base, ctx.backend.clusterId, start.error);
+  }
+  return new Response(body, {
+    status: 200,
+    headers: {
+      ...base,
+      "Content-Type": "application/json",
+      "X-Etcd-Cluster-Id": ctx.backend.clusterId,
+      "X-Etcd-Index": String(start.etcdIndex),
+      "X-Raft-Index": String(start.raftIndex),
+      "X-Raft-Term": String(start.raftTerm),
+    },
+  });
+}
+
+export { FormError };
