@@ -2,8 +2,9 @@
  * A compact binary encoding of messages, entries, membership changes and configurations,
  * for the peer transport and for storage. Numbers (terms, indexes) are unsigned LEB128
  * varints (exact up to 2^53); node ids are fixed 8-byte little-endian unsigned integers;
- * byte strings are a varint length then the bytes. Decoded byte strings are copies, so
- * the input buffer may be reused.
+ * byte strings are a varint length then the bytes. The decoder copies its input once and
+ * hands out views into that copy, so the caller may reuse its buffer; an encoded result
+ * may be a view into a larger buffer.
  *
  * A message starts with a format byte ({@link MESSAGE_FORMAT}) so the format can evolve.
  */
@@ -78,7 +79,8 @@ class Writer {
   }
 
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    // A view, not a copy: sizes are estimated up front, so little is wasted.
+    return this.buf.subarray(0, this.pos);
   }
 }
 
@@ -87,7 +89,9 @@ class Reader {
   readonly view: DataView;
   pos = 0;
 
-  constructor(buf: Uint8Array) {
+  /** Copies `input` once; decoded byte strings are views into that private copy. */
+  constructor(input: Uint8Array) {
+    const buf = input.slice();
     this.buf = buf;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
@@ -122,7 +126,8 @@ class Reader {
   bytes(): Uint8Array {
     const n = this.varint();
     if (this.pos + n > this.buf.length) throw new DecodeError("byte string runs past the end");
-    const b = this.buf.slice(this.pos, this.pos + n);
+    // One allocation per message rather than per entry: entries share the copy.
+    const b = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return b;
   }

@@ -189,7 +189,7 @@ export class ProgressTracker {
   readonly votes = new Map<NodeId, boolean>();
   readonly maxInflight: number;
   readonly maxInflightBytes: number;
-  private matchScratch: number[] = [];
+  private readonly matchScratch: number[] = [];
 
   constructor(maxInflight: number, maxInflightBytes: number) {
     this.maxInflight = maxInflight;
@@ -208,10 +208,18 @@ export class ProgressTracker {
   committed(): number {
     const n = this.voters.size;
     if (n === 0) return Number.MAX_SAFE_INTEGER; // no voters: nothing to wait for
+    // Insertion sort, descending: clusters are small and this runs on every acknowledgement.
     const m = this.matchScratch;
-    m.length = 0;
-    for (const id of this.voters) m.push(this.progress.get(id)?.match ?? 0);
-    m.sort((a, b) => b - a);
+    let len = 0;
+    for (const id of this.voters) {
+      const v = this.progress.get(id)?.match ?? 0;
+      let j = len++;
+      while (j > 0 && m[j - 1]! < v) {
+        m[j] = m[j - 1]!;
+        j--;
+      }
+      m[j] = v;
+    }
     return m[this.quorum() - 1]!;
   }
 
