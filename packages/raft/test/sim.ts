@@ -50,6 +50,9 @@ export interface SimResult {
   crashes: number;
   confChanges: number;
   snapshots: number;
+  /** Snapshots delivered to a member that fell behind the compacted log. */
+  snapshotsSent: number;
+  transfers: number;
   steps?: number;
 }
 
@@ -135,6 +138,8 @@ export class Simulation {
     crashes: 0,
     confChanges: 0,
     snapshots: 0,
+    snapshotsSent: 0,
+    transfers: 0,
   };
 
   constructor(private readonly opts: SimOptions) {
@@ -224,6 +229,8 @@ export class Simulation {
       this.changeMembership();
     } else if (r < 0.7) {
       this.snapshot();
+    } else if (r < 0.705) {
+      this.transfer();
     }
     // Members handle their Readies at their own pace.
     for (const m of this.alive()) {
@@ -335,6 +342,15 @@ export class Simulation {
     }
   }
 
+  private transfer(): void {
+    const l = this.leader();
+    if (l === undefined) return;
+    const to = this.pick(l.raft!.confState().voters.filter((id) => id !== l.id));
+    if (to === undefined) return;
+    l.raft!.transferLeadership(to);
+    this.result.transfers++;
+  }
+
   private snapshot(): void {
     const m = this.pick(this.alive());
     if (m === undefined || m.raft!.hasReady()) return;
@@ -381,6 +397,7 @@ export class Simulation {
         if (sender !== null && this.rand() < 0.3) sender.reportUnreachable(f.to);
         continue;
       }
+      if (f.type === MessageType.Snap) this.result.snapshotsSent++;
       to.raft!.step(decodeMessage(f.bytes));
     }
   }

@@ -21,12 +21,15 @@ describe("simulator", () => {
         crashes: 0,
         confChanges: 0,
         snapshots: 0,
+        snapshotsSent: 0,
+        transfers: 0,
       };
       for (let i = 0; i < SEEDS; i++) {
         const seed = FIRST + i * 3 + [3, 5, 7].indexOf(size);
         try {
           const r = simulate({ seed, size, steps: STEPS });
           for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r[k];
+          if (process.env.RAFT_SIM_VERBOSE) console.log(seed, JSON.stringify(r));
         } catch (err) {
           // The message names the seed; replay with RAFT_SIM_FIRST_SEED=<seed> RAFT_SIM_SEEDS=1.
           console.error(`simulation failed: size ${size}, seed ${seed}`);
@@ -40,6 +43,8 @@ describe("simulator", () => {
       expect(totals.crashes).toBeGreaterThan(0);
       expect(totals.confChanges).toBeGreaterThan(0);
       expect(totals.snapshots).toBeGreaterThan(0);
+      expect(totals.snapshotsSent).toBeGreaterThan(0);
+      expect(totals.transfers).toBeGreaterThan(0);
     });
   }
 });
