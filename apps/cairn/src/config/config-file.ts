@@ -16,6 +16,7 @@ import {
   type ParseResult,
 } from "./parse.js";
 import { parseUrlList, UrlSyntaxError } from "./urls.js";
+import { parseFlagValue } from "./values.js";
 import { parseFlatYaml, YamlSyntaxError, type YamlValue } from "./yaml.js";
 
 /** The Go type etcd's `configYAML` gives each key (named in etcd's errors). */
@@ -136,6 +137,13 @@ export function parseConfigFile(text: string, path: string): ParseResult & { kin
     } else if (Array.isArray(value)) {
       const items = value.filter((v): v is string => typeof v === "string" && v !== "");
       given.set(key, { value: [...new Set(items)].sort(), source: "file" });
+    } else if (typeof value === "string" && flag.kind === "cors") {
+      // etcd 3.4 panics on a bad value here; Cairn names the key instead.
+      const parsed = parseFlagValue(flag, value);
+      if (!parsed.ok) {
+        throw new ConfigError("INVALID_CONFIG", `--cors: ${parsed.error}`, { flag: key });
+      }
+      if (value !== "") given.set(key, { value: parsed.value, source: "file" });
     } else if (typeof value === "string" && flag.kind === "strings") {
       given.set(key, {
         value: [...new Set(value.split(",").filter((v) => v !== ""))].sort(),

@@ -63,6 +63,9 @@ const CASES: Case[] = [
   { what: "URL without port", args: ["--listen-peer-urls=http://127.0.0.1"] },
   { what: "URL with path", args: ["--listen-peer-urls=http://127.0.0.1:{P}/x"] },
   { what: "URL with a bad port", args: ["--listen-peer-urls=http://127.0.0.1:abc"] },
+  { what: "CORS origin without a port", args: ["--cors=http://a.example"] },
+  { what: "CORS star in a list", args: ["--cors=*,http://a.example:80"] },
+  { what: "CORS empty", args: ["--cors="] },
   {
     what: "logger",
     args: [...MEMBER, "--logger=foo"],
@@ -303,6 +306,136 @@ describe.skipIf(etcd === undefined)(
     });
   },
 );
+
+/** Go's `time.Duration` text for whole milliseconds, as etcd logs durations. */
+function goDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  return `${ms / 1000}s`;
+}
+
+/** Valid inputs: etcd's "starting an etcd server" line must show what Cairn parsed. */
+const GOOD_CASES: { what: string; args: string[]; env?: Record<string, string>; file?: string }[] =
+  [
+    {
+      what: "explicit member flags",
+      args: [...MEMBER, "--name=foo", "--initial-cluster=foo=http://127.0.0.1:{P}"],
+    },
+    {
+      what: "--name derives the data dir and the initial cluster",
+      args: MEMBER.filter((a) => !a.startsWith("--initial-cluster")).concat("--name=m7"),
+    },
+    {
+      what: "URL lists come out sorted",
+      args: [
+        ...MEMBER.filter((a) => !a.includes("client-urls")),
+        "--listen-client-urls=http://127.0.0.1:{C},http://127.0.0.1:{P}9",
+        "--advertise-client-urls=http://localhost:{C},http://127.0.0.1:{C}",
+      ].map((a) => a.replace("{P}9", "{X}")),
+    },
+    {
+      what: "values from the environment, Go number syntax",
+      args: [],
+      env: {
+        ETCD_NAME: "envnode",
+        ETCD_LISTEN_CLIENT_URLS: "http://127.0.0.1:{C}",
+        ETCD_ADVERTISE_CLIENT_URLS: "http://127.0.0.1:{C}",
+        ETCD_LISTEN_PEER_URLS: "http://127.0.0.1:{P}",
+        ETCD_INITIAL_ADVERTISE_PEER_URLS: "http://127.0.0.1:{P}",
+        ETCD_SNAPSHOT_COUNT: "0x10",
+        ETCD_HEARTBEAT_INTERVAL: "50",
+        ETCD_ELECTION_TIMEOUT: "1_500",
+        ETCD_CORS: "http://b.example:80,http://a.example:80,http://b.example:80",
+        ETCD_INITIAL_CLUSTER_TOKEN: "tok",
+        ETCD_MAX_REQUEST_BYTES: "2048",
+      },
+    },
+    {
+      what: "a configuration file",
+      args: ["--config-file", "{FILE}"],
+      file: [
+        "name: filenode",
+        "listen-client-urls: http://127.0.0.1:{C}",
+        "listen-peer-urls: http://127.0.0.1:{P}",
+        "initial-advertise-peer-urls: http://127.0.0.1:{P}",
+        "initial-cluster-state: new",
+        "election-timeout: 2000",
+        "",
+      ].join("\n"),
+    },
+  ];
+
+describe.skipIf(etcd === undefined)("good input: etcd 3.4.23 starts with what Cairn parsed", () => {
+  let work: TempDir;
+  beforeAll(() => {
+    work = tempDir("cairn-config-good-");
+  });
+  afterAll(async () => {
+    await stopAll();
+    work?.remove();
+  });
+
+  test.each(GOOD_CASES)("$what", async (c) => {
+    const [C, P, X] = await freePorts(3);
+    const cwd = `${work.path}/${P}`;
+    spawnSync("mkdir", ["-p", cwd]);
+    const file = `${cwd}/etcd.yaml`;
+    const fillAll = (t: string) =>
+      fill(t, { C: C!, P: P! }).replaceAll("{X}", String(X)).replaceAll("{FILE}", file);
+    if (c.file !== undefined) writeFileSync(file, `logger: zap\n${fillAll(c.file)}`);
+    const args = [...c.args.map(fillAll), ...(c.file === undefined ? ["--logger=zap"] : [])];
+    const env = Object.fromEntries(Object.entries(c.env ?? {}).map(([k, v]) => [k, fillAll(v)]));
+    let result = parseConfig(args, env);
+    if (result.kind === "config-file") {
+      const { readFileSync } = await import("node:fs");
+      result = parseConfigFile(readFileSync(result.path, "utf8"), result.path);
+    }
+    if (result.kind !== "run") throw new Error(`expected run, got ${result.kind}`);
+    const config = result.config;
+    checkBootstrap(config);
+
+    const proc = startProcess(etcd!.path, {
+      args,
+      cwd,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+      name: `etcd (${c.what})`,
+    });
+    let line: Record<string, unknown> | undefined;
+    try {
+      await waitFor(
+        async () => {
+          if (proc.hasExited()) throw new Error(`etcd exited: ${proc.stderr().slice(-1500)}`);
+          const found = proc
+            .stderr()
+            .split("\n")
+            .find((l) => l.includes('"msg":"starting an etcd server"'));
+          if (found !== undefined) line = JSON.parse(found) as Record<string, unknown>;
+          return found !== undefined;
+        },
+        { timeoutMs: 10_000, what: `etcd to start: ${c.what}` },
+      );
+    } finally {
+      await proc.stop("SIGTERM", 3_000);
+    }
+    expect(line).toMatchObject({
+      name: config.name,
+      "data-dir": config.dataDir,
+      "snapshot-count": config.snapshotCount,
+      "heartbeat-interval": goDuration(config.heartbeatIntervalMs),
+      "election-timeout": goDuration(config.electionTimeoutMs),
+      "initial-advertise-peer-urls": config.initialAdvertisePeerUrls,
+      "listen-peer-urls": config.listenPeerUrls,
+      "advertise-client-urls": config.advertiseClientUrls,
+      "listen-client-urls": config.listenClientUrls,
+      cors: config.cors,
+      "initial-cluster": config.initialCluster,
+      "initial-cluster-state": config.initialClusterState,
+      "initial-cluster-token": config.initialClusterToken,
+      "max-request-bytes": config.maxRequestBytes,
+      "discovery-url": config.discovery,
+      "discovery-proxy": config.discoveryProxy,
+    });
+  });
+});
 
 describe.skipIf(etcd === undefined)("help text", () => {
   test("every etcd flag Cairn lists reads exactly as in `etcd --help`", () => {

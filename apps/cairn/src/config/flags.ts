@@ -18,6 +18,8 @@ export type FlagKind =
   | "urls"
   /** etcd `UniqueStringsValue`: comma-separated, de-duplicated, sorted. */
   | "strings"
+  /** `--cors`: `*`, or URLs checked like the URL flags (etcd 3.4's `UniqueURLs` with `*` allowed). */
+  | "cors"
   /** etcd `SelectiveStringValue`: one of a fixed set. */
   | "enum";
 
@@ -222,7 +224,7 @@ export const FLAGS: readonly FlagSpec[] = [
   // --- Security
   {
     name: "cors",
-    kind: "strings",
+    kind: "cors",
     defaultText: "*",
     help: [
       "Comma-separated whitelist of origins for CORS, or cross-origin resource sharing, (empty or * means allow all).",

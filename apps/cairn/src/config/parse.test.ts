@@ -306,6 +306,27 @@ describe("URL lists", () => {
   });
 });
 
+describe("--cors (etcd 3.4: '*' or URLs with ports)", () => {
+  test("star, or URLs sorted and de-duplicated", () => {
+    expect(run(["--cors=*"]).config.cors).toEqual(["*"]);
+    expect(
+      run(["--cors=http://b.example:80,https://a.example:443,http://b.example:80"]).config.cors,
+    ).toEqual(["http://b.example:80", "https://a.example:443"]);
+  });
+
+  test("an origin without its port, a star in a list, or nothing is refused", () => {
+    expect(failure(["--cors=http://a.example"]).message).toBe(
+      'invalid value "http://a.example" for flag -cors: URL address does not have the form "host:port": http://a.example',
+    );
+    expect(failure(["--cors=*,http://a.example:80"]).message).toBe(
+      'invalid value "*,http://a.example:80" for flag -cors: URL scheme must be http, https, unix, or unixs: *',
+    );
+    expect(failure(["--cors="]).message).toBe(
+      'invalid value "" for flag -cors: URL scheme must be http, https, unix, or unixs: ',
+    );
+  });
+});
+
 describe("one line per bad input, naming the flag", () => {
   const cases: [string, string[], string, 1 | 2][] = [
     ["unknown flag", ["--foo"], "flag provided but not defined: -foo", 2],

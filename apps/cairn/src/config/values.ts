@@ -95,6 +95,21 @@ const urlsSchema = z.string().transform((text, ctx): string[] | undefined => {
 });
 
 /**
+ * `--cors` in etcd 3.4: exactly `*`, or a list of URLs with the URL flags'
+ * rules (so `http://a.example` needs its port); de-duplicated and sorted.
+ */
+const corsSchema = z.string().transform((text, ctx): string[] => {
+  if (text === "*") return ["*"];
+  try {
+    return [...new Set(parseUrlList(text).map((u) => u.href))];
+  } catch (error) {
+    if (!(error instanceof UrlSyntaxError)) throw error;
+    ctx.addIssue({ code: "custom", message: error.message });
+    return z.NEVER;
+  }
+});
+
+/**
  * etcd's `UniqueStringsValue`: comma-separated, de-duplicated, sorted. Empty
  * elements are dropped (etcd keeps an empty string, which means the same as
  * nothing for `--cors` and `--log-outputs`).
@@ -121,6 +136,8 @@ export function valueSchema(flag: FlagSpec): z.ZodType<FlagValue, string> {
       return urlsSchema;
     case "strings":
       return stringsSchema;
+    case "cors":
+      return corsSchema;
     case "enum": {
       const choices = flag.choices ?? [];
       // etcd's SelectiveStringValue says only "invalid value".
