@@ -1,0 +1,251 @@
+import { freePorts, type TempDir, tempDir, waitFor } from "@cairn/testkit";
+import { type ServerType, serve } from "@hono/node-server";
+import { afterEach, describe, expect, it } from "vitest";
+import { BootstrapError, RequestTimeoutError } from "./errors.js";
+import { formatId } from "./identity.js";
+import { type Logger, silentLogger } from "./logger.js";
+import { Member, type MemberConfig } from "./member.js";
+
+interface Running {
+  member: Member;
+  server: ServerType;
+  config: MemberConfig;
+}
+
+function debugLogger(name: string): Logger {
+  const t0 = Date.now();
+  const line = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
+    console.error(`${Date.now() - t0}ms ${name} ${level} ${msg} ${JSON.stringify(fields ?? {})}`);
+  const logger: Logger = {
+    debug: () => {},
+    info: line("info"),
+    warn: line("warn"),
+    error: line("error"),
+    child: () => logger,
+  };
+  return logger;
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function dir(): TempDir {
+  const d = tempDir("cairn-member-");
+  cleanups.push(() => d.remove());
+  return d;
+}
+
+async function clusterConfigs(size: number, opts: Partial<MemberConfig> = {}) {
+  const ports = await freePorts(size);
+  const names = ports.map((_, i) => `m${i + 1}`);
+  const initialCluster = new Map(
+    names.map((n, i) => [n, [`http://127.0.0.1:${ports[i]}`]] as const),
+  );
+  return names.map(
+    (name, i): MemberConfig => ({
+      name,
+      dataDir: dir().path,
+      peerUrls: [`http://127.0.0.1:${ports[i]}`],
+      clientUrls: [`http://127.0.0.1:${ports[i]! + 10_000}`],
+      initialCluster,
+      initialClusterState: "new",
+      initialClusterToken: "member-test",
+      heartbeatIntervalMs: 20,
+      electionTimeoutMs: 200,
+      snapshotCount: 10_000,
+      strictReconfigCheck: true,
+      historySize: 1000,
+      logger: process.env.MEMBER_DEBUG ? debugLogger(name) : silentLogger,
+      ...opts,
+    }),
+  );
+}
+
+async function start(config: MemberConfig): Promise<Running> {
+  const member = await Member.open(config);
+  const port = Number(new URL(config.peerUrls[0]!).port);
+  const server = serve({ fetch: member.peerApi().fetch, hostname: "127.0.0.1", port });
+  member.start();
+  const running = { member, server, config };
+  cleanups.push(() => stop(running));
+  return running;
+}
+
+async function stop(r: Running): Promise<void> {
+  await r.member.stop();
+  await new Promise((resolve) => r.server.close(resolve));
+}
+
+const now = () => Date.now() * 1000;
+
+async function put(m: Member, key: string, value: string) {
+  const result = await m.propose({ method: "PUT", key, value, time: now() });
+  expect(result.error).toBeUndefined();
+  return result.event!;
+}
+
+function leaderOf(members: Running[]): Running | undefined {
+  return members.find((r) => r.member.status().isLeader);
+}
+
+describe("a single member", () => {
+  it("elects itself, applies writes and shows etcd's bookkeeping indexes", async () => {
+    const [config] = await clusterConfigs(1);
+    const { member } = await start(config!);
+    await waitFor(() => member.status().isLeader, { what: "leadership" });
+    // Membership record, published attributes and cluster version: index 3
+    // before the first user write, as a fresh etcd shows (spec bootstrap §2).
+    await waitFor(() => member.store.index === 3, { what: "bookkeeping records" });
+    const event = await put(member, "/a", "1");
+    expect(event.node.modifiedIndex).toBe(4);
+    expect(member.store.get("/a", { time: now() }).node.value).toBe("1");
+    expect(member.members().map((m) => m.name)).toEqual(["m1"]);
+  });
+
+  it("keeps every acknowledged write across a restart, without applying any twice", async () => {
+    const [config] = await clusterConfigs(1, { snapshotCount: 25 });
+    let running = await start(config!);
+    await waitFor(() => running.member.status().isLeader, { what: "leadership" });
+    for (let i = 0; i < 60; i++) await put(running.member, `/k${i}`, `v${i}`);
+    const indexBefore = running.member.store.index;
+    await stop(running);
+    cleanups.pop();
+    running = await start(config!);
+    await waitFor(() => running.member.status().isLeader, { what: "leadership after restart" });
+    for (let i = 0; i < 60; i++) {
+      expect(running.member.store.get(`/k${i}`, { time: now() }).node.value).toBe(`v${i}`);
+    }
+    await waitFor(() => running.member.store.index >= indexBefore, { what: "replay" });
+    expect(running.member.store.index).toBe(indexBefore);
+    const next = await put(running.member, "/after", "x");
+    expect(next.node.modifiedIndex).toBe(indexBefore + 1);
+  });
+
+  it("refuses a data directory another live member holds", async () => {
+    const [config] = await clusterConfigs(1);
+    await start(config!);
+    await expect(Member.open(config!)).rejects.toThrow();
+  });
+});
+
+describe("a three-member cluster", () => {
+  it("replicates writes made through any member, and quorum reads see them", async () => {
+    const configs = await clusterConfigs(3);
+    const members = await Promise.all(configs.map(start));
+    await waitFor(() => leaderOf(members), { what: "a leader", timeoutMs: 10_000 });
+    await waitFor(() => members.every((r) => r.member.store.index === 7), {
+      what: "bookkeeping (2N+1 = 7)",
+      timeoutMs: 10_000,
+    });
+    const ids = new Set(members.map((r) => r.member.clusterId));
+    expect(ids.size).toBe(1);
+    for (const [i, r] of members.entries()) await put(r.member, `/via${i}`, `v${i}`);
+    for (const r of members) {
+      await r.member.linearizableBarrier();
+      for (let i = 0; i < 3; i++) {
+        expect(r.member.store.get(`/via${i}`, { time: now() }).node.value).toBe(`v${i}`);
+      }
+    }
+    const listed = members[0]!.member.members();
+    expect(listed.map((m) => m.name).sort()).toEqual(["m1", "m2", "m3"]);
+    expect(listed.map((m) => formatId(m.id))).toEqual(
+      [...listed.map((m) => m.id)].sort((a, b) => (a < b ? -1 : 1)).map(formatId),
+    );
+  });
+
+  it("elects a new leader when the leader dies and loses no acknowledged write", async () => {
+    const configs = await clusterConfigs(3);
+    const members = await Promise.all(configs.map(start));
+    const first = await waitFor(() => leaderOf(members), { what: "a leader" });
+    for (let i = 0; i < 20; i++) await put(first.member, `/k${i}`, `v${i}`);
+    const firstTerm = first.member.status().term;
+    await stop(first);
+    const rest = members.filter((r) => r !== first);
+    const second = await waitFor(() => leaderOf(rest), { what: "a new leader", timeoutMs: 10_000 });
+    expect(second.member.status().term).toBeGreaterThan(firstTerm);
+    await put(second.member, "/after", "x");
+    for (const r of rest) {
+      await r.member.linearizableBarrier();
+      for (let i = 0; i < 20; i++) {
+        expect(r.member.store.get(`/k${i}`, { time: now() }).node.value).toBe(`v${i}`);
+      }
+    }
+    // The old leader comes back and catches up.
+    const again = await start(first.config);
+    await waitFor(
+      () => {
+        try {
+          return again.member.store.get("/after", { time: now() }).node.value === "x";
+        } catch {
+          return false;
+        }
+      },
+      { what: "restarted member caught up", timeoutMs: 10_000 },
+    );
+  });
+
+  it("fails a write within the request timeout when quorum is lost, and applies nothing", async () => {
+    const configs = await clusterConfigs(3, { electionTimeoutMs: 100, heartbeatIntervalMs: 10 });
+    const members = await Promise.all(configs.map(start));
+    const leader = await waitFor(() => leaderOf(members), { what: "a leader" });
+    const survivor = members.find((r) => r !== leader)!;
+    await put(leader.member, "/before", "ok");
+    await waitFor(
+      () => {
+        try {
+          return survivor.member.store.get("/before", { time: now() }).node.value === "ok";
+        } catch {
+          return false;
+        }
+      },
+      { what: "replicated" },
+    );
+    for (const r of members) if (r !== survivor) await stop(r);
+    const started = Date.now();
+    await expect(
+      survivor.member.propose({ method: "PUT", key: "/lost", value: "x", time: now() }),
+    ).rejects.toBeInstanceOf(RequestTimeoutError);
+    // 5 s + 2 × election timeout, as etcd.
+    expect(Date.now() - started).toBeLessThan(6_500);
+    expect(() => survivor.member.store.get("/lost", { time: now() })).toThrow();
+  }, 20_000);
+
+  it("catches a member that missed many writes up by snapshot", async () => {
+    const configs = await clusterConfigs(3, { snapshotCount: 50, compactionMargin: 5 });
+    const members = await Promise.all(configs.map(start));
+    const leader = await waitFor(() => leaderOf(members), { what: "a leader" });
+    const lagging = members.find((r) => r !== leader)!;
+    await stop(lagging);
+    for (let i = 0; i < 300; i++) await put(leader.member, `/s${i}`, `v${i}`);
+    const back = await start(lagging.config);
+    await waitFor(
+      () => {
+        try {
+          return back.member.store.get("/s299", { time: now() }).node.value === "v299";
+        } catch {
+          return false;
+        }
+      },
+      { what: "caught up by snapshot", timeoutMs: 10_000 },
+    );
+    expect(back.member.store.get("/s0", { time: now() }).node.value).toBe("v0");
+  }, 30_000);
+
+  it("refuses to bootstrap a member whose data was wiped while the cluster runs", async () => {
+    const configs = await clusterConfigs(3);
+    const members = await Promise.all(configs.map(start));
+    await waitFor(
+      () => members.every((r) => r.member.members().every((m) => m.clientURLs.length > 0)),
+      { what: "attributes published", timeoutMs: 10_000 },
+    );
+    const victim = members[2]!;
+    await stop(victim);
+    const wiped = { ...victim.config, dataDir: dir().path };
+    await expect(Member.open(wiped)).rejects.toThrow(BootstrapError);
+    await expect(Member.open({ ...wiped, dataDir: dir().path })).rejects.toThrow(
+      /has already been bootstrapped/,
+    );
+  });
+});

@@ -1,0 +1,1107 @@
+import { join } from "node:path";
+import {
+  type ConfChange,
+  ConfChangeType,
+  decodeConfChange,
+  decodeMessage,
+  type Entry,
+  EntryType,
+  encodeConfChange,
+  encodeMessage,
+  type Message,
+  MessageType,
+  NONE,
+  ProposalDroppedError,
+  RaftNode,
+  type Ready,
+  StateRole,
+} from "@cairn/raft";
+import { type DriverName, openStorage, type RaftStorage } from "@cairn/storage";
+import {
+  type ApplyResult,
+  decodeRequest,
+  encodeRequest,
+  type V2Request,
+  V2Store,
+} from "@cairn/v2store";
+import {
+  BootstrapError,
+  MemberStoppedError,
+  MembershipError,
+  RequestTimeoutError,
+} from "./errors.js";
+import { bootstrapIdentity, computeAddedMemberId, formatId, parseId } from "./identity.js";
+import type { Logger } from "./logger.js";
+import { StorageLogView } from "./logview.js";
+import {
+  attributesKey,
+  attributesValue,
+  isRemovedMember,
+  type MemberInfo,
+  memberJson,
+  raftAttributesKey,
+  raftAttributesValue,
+  readMembers,
+  removedKey,
+  VERSION_KEY,
+} from "./membership.js";
+import { createPeerApi, type PeerHandler, PeerSender } from "./transport/index.js";
+
+/** The server and cluster versions Cairn reports, as etcd 3.4.23 does (spec §10). */
+export const SERVER_VERSION = "3.4.23";
+/** The cluster version recorded at bootstrap. */
+export const CLUSTER_VERSION = "3.4.0";
+
+/** How a member is set up; apps/cairn builds this from etcd's flags. */
+export interface MemberConfig {
+  readonly name: string;
+  readonly dataDir: string;
+  /** `--initial-advertise-peer-urls` */
+  readonly peerUrls: readonly string[];
+  /** `--advertise-client-urls` */
+  readonly clientUrls: readonly string[];
+  /** `--initial-cluster`, parsed: name -> peer URLs. */
+  readonly initialCluster: ReadonlyMap<string, readonly string[]>;
+  readonly initialClusterState: "new" | "existing";
+  readonly initialClusterToken: string;
+  readonly heartbeatIntervalMs: number;
+  readonly electionTimeoutMs: number;
+  readonly snapshotCount: number;
+  readonly strictReconfigCheck: boolean;
+  /** Events kept for `waitIndex` (etcd: 1000). */
+  readonly historySize: number;
+  readonly logger: Logger;
+  /** Overrides the SQLite driver the runtime would pick. */
+  readonly storageDriver?: DriverName;
+  /** Entries kept behind a snapshot for slow followers (default 5000, as etcd). */
+  readonly compactionMargin?: number;
+  /** For tests: the fetch used to reach peers. */
+  readonly fetch?: typeof fetch;
+}
+
+/** What a member tells about itself for the stats and health endpoints. */
+export interface MemberStatus {
+  readonly id: bigint;
+  readonly clusterId: bigint;
+  readonly name: string;
+  readonly leader: bigint;
+  readonly isLeader: boolean;
+  readonly term: number;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly startTime: Date;
+  readonly leaderSince: Date | undefined;
+}
+
+interface Waiter {
+  resolve(result: ApplyResult): void;
+  reject(error: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface ReadWaiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const META_TABLE = "cairn_member_meta";
+/** etcd's v2 expiry sweep period (spec bootstrap §5.2). */
+const SYNC_INTERVAL_MS = 500;
+
+const later: (fn: () => void) => void =
+  typeof globalThis.setImmediate === "function"
+    ? (fn) => {
+        globalThis.setImmediate(fn);
+      }
+    : (fn) => {
+        setTimeout(fn, 0);
+      };
+
+/** Entry data: an 8-byte request id, then the encoded v2 request. */
+function envelope(id: bigint, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + payload.byteLength);
+  new DataView(out.buffer).setBigUint64(0, id);
+  out.set(payload, 8);
+  return out;
+}
+
+function sameUrls(a: readonly string[], b: readonly string[]): boolean {
+  const x = [...a].sort();
+  const y = [...b].sort();
+  return x.length === y.length && x.every((u, i) => u === y[i]);
+}
+
+/**
+ * One Cairn member: the raft core driven by real time, the SQLite log, the
+ * v2 store it applies to, and the peer transport. Every write is a raft
+ * proposal resolved when its entry is applied here; `quorum=true` reads wait
+ * for a ReadIndex round (Raft thesis §6.4).
+ */
+export class Member {
+  readonly id: bigint;
+  readonly clusterId: bigint;
+  readonly store: V2Store;
+  readonly startTime = new Date();
+  readonly #config: MemberConfig;
+  readonly #log: Logger;
+  readonly #storage: RaftStorage;
+  readonly #raft: RaftNode;
+  readonly #sender: PeerSender;
+  readonly #requestTimeoutMs: number;
+  readonly #waiters = new Map<bigint, Waiter>();
+  /** Proposals made while no leader was known, retried when one is. */
+  #parked: { id: bigint; submit: () => void }[] = [];
+  readonly #idPrefix: bigint;
+  #idCounter = 0n;
+  #applied: number;
+  #snapshotIndex: number;
+  #leader: bigint = NONE;
+  #role: StateRole = StateRole.Follower;
+  #leaderSince: Date | undefined;
+  #scheduled = false;
+  #driving = false;
+  #stopped = false;
+  #fatal: Error | undefined;
+  readonly #timers: ReturnType<typeof setInterval>[] = [];
+  /** Reads waiting for their ReadIndex round to be issued. */
+  #readQueue: ReadWaiter[] = [];
+  #readRound: { ctx: string; waiters: ReadWaiter[]; issuedAt: number } | undefined;
+  #readCounter = 0;
+  /** Reads whose round answered, waiting for the applied index to reach it. */
+  #readsByIndex: { index: number; waiters: ReadWaiter[] }[] = [];
+  /** Snapshot data received from a leader, by snapshot index, until installed. */
+  readonly #incoming = new Map<number, Uint8Array[]>();
+  /** Resolves when the member stops (removed, fatal error, or stop()). */
+  readonly stopped: Promise<string>;
+  #resolveStopped!: (reason: string) => void;
+  #pendingCommit: number | undefined;
+  #persistedTerm = -1;
+  #persistedVote: bigint = -1n;
+  #publishing = false;
+
+  private constructor(
+    config: MemberConfig,
+    storage: RaftStorage,
+    ids: { id: bigint; clusterId: bigint },
+    store: V2Store,
+    bootstrapPeers: MemberInfo[],
+  ) {
+    this.#config = config;
+    this.id = ids.id;
+    this.clusterId = ids.clusterId;
+    this.#log = config.logger.child({ "local-member-id": formatId(ids.id) });
+    this.#storage = storage;
+    this.store = store;
+    this.#requestTimeoutMs = 5_000 + 2 * config.electionTimeoutMs;
+    const random = new Uint32Array(2);
+    crypto.getRandomValues(random);
+    this.#idPrefix = (BigInt(random[0]!) << 32n) | (BigInt(random[1]! & 0xffff) << 16n);
+    this.stopped = new Promise((resolve) => {
+      this.#resolveStopped = resolve;
+    });
+    const snap = storage.snapshot();
+    const persisted = storage.initialState().hardState;
+    this.#persistedTerm = persisted.term;
+    this.#persistedVote = persisted.vote;
+    this.#snapshotIndex = snap.index;
+    this.#applied = snap.index;
+    this.#raft = new RaftNode({
+      id: ids.id,
+      storage: new StorageLogView(storage),
+      electionTick: Math.max(2, Math.round(config.electionTimeoutMs / config.heartbeatIntervalMs)),
+      heartbeatTick: 1,
+      applied: snap.index,
+      preVote: true,
+      checkQuorum: true,
+      maxSizePerMsg: 1024 * 1024,
+      maxInflightMsgs: 512,
+    });
+    this.#sender = new PeerSender({
+      clusterId: ids.clusterId,
+      localId: ids.id,
+      logger: this.#log,
+      onUnreachable: (peer) => {
+        this.#raft.reportUnreachable(peer);
+        this.#schedule();
+      },
+      onRemoved: () => this.#stopRemoved(),
+      ...(config.fetch === undefined ? {} : { fetch: config.fetch }),
+    });
+    for (const m of [...bootstrapPeers, ...readMembers(store)]) {
+      if (m.id !== ids.id) this.#sender.setPeer(m.id, m.peerURLs);
+    }
+  }
+
+  /**
+   * Opens the data directory and returns a member ready to `start()`: a
+   * restart when it holds data (bootstrap flags are then ignored, as etcd
+   * does), else a new member bootstrapped as `initialClusterState` says.
+   */
+  static async open(config: MemberConfig): Promise<Member> {
+    const storage = await openStorage(join(config.dataDir, "member", "cairn.db"), {
+      ...(config.storageDriver === undefined ? {} : { driver: config.storageDriver }),
+      compactionMargin: config.compactionMargin ?? 5_000,
+    });
+    try {
+      storage.migrate("member", [
+        (db) =>
+          db.exec(`CREATE TABLE ${META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT`),
+      ]);
+      const store = new V2Store({ historySize: config.historySize });
+      const meta = readMeta(storage);
+      const hasData = storage.lastIndex() > 0 || storage.snapshot().index > 0;
+      if (meta !== undefined && hasData) {
+        const snapshot = storage.loadSnapshot();
+        if (snapshot !== undefined) {
+          const parts: Uint8Array[] = [];
+          for await (const chunk of snapshot.chunks()) parts.push(chunk);
+          store.restore(decodeChunks(parts));
+        }
+        config.logger.info("restarting member", {
+          "local-member-id": formatId(meta.id),
+          "cluster-id": formatId(meta.clusterId),
+          "snapshot-index": storage.snapshot().index,
+          "last-index": storage.lastIndex(),
+        });
+        return new Member(config, storage, meta, store, []);
+      }
+      if (config.initialClusterState === "existing") {
+        const joined = await joinExisting(config);
+        writeMeta(storage, joined);
+        return new Member(config, storage, joined, store, joined.remote);
+      }
+      const boot = await bootstrapNew(config);
+      writeMeta(storage, boot);
+      // etcd's StartNode: the founding members are committed ConfChange entries
+      // 1..n of term 1, each carrying the member (so every member derives the
+      // same membership, and the records it writes, from the log alone).
+      const entries: Entry[] = boot.members.map((m, i) => ({
+        index: i + 1,
+        term: 1,
+        type: EntryType.ConfChange,
+        data: encodeConfChange({
+          type: ConfChangeType.AddNode,
+          nodeId: m.id,
+          context: encoder.encode(JSON.stringify({ peerURLs: m.peerUrls })),
+        }),
+      }));
+      storage.append({
+        hardState: { term: 1, vote: NONE, commit: entries.length },
+        entries,
+      });
+      return new Member(
+        config,
+        storage,
+        boot,
+        store,
+        boot.members.map((m) => ({ id: m.id, name: "", peerURLs: m.peerUrls, clientURLs: [] })),
+      );
+    } catch (error) {
+      storage.close();
+      throw error;
+    }
+  }
+
+  /** The Hono app to serve on the peer URLs. */
+  peerApi() {
+    const handler: PeerHandler = {
+      clusterId: () => this.clusterId,
+      localId: this.id,
+      isRemoved: (id) => isRemovedMember(this.store, id),
+      deliver: (_from, frames) => {
+        if (this.#stopped) return;
+        for (const frame of frames) {
+          try {
+            this.#raft.step(decodeMessage(frame));
+          } catch (error) {
+            this.#log.warn("dropped a bad raft message", { error: String(error) });
+          }
+        }
+        this.#schedule();
+      },
+      receiveSnapshot: async (_from, frame, data) => {
+        const message = decodeMessage(frame);
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of data as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
+        if (this.#stopped || message.snapshot === null) return;
+        this.#incoming.set(message.snapshot.metadata.index, chunks);
+        this.#log.info("received snapshot", {
+          "snapshot-index": message.snapshot.metadata.index,
+          bytes: chunks.reduce((n, c) => n + c.byteLength, 0),
+        });
+        this.#raft.step(message);
+        this.#schedule();
+      },
+      membersJson: () => JSON.stringify(readMembers(this.store).map(memberJson)),
+      versionJson: () =>
+        JSON.stringify({ etcdserver: SERVER_VERSION, etcdcluster: CLUSTER_VERSION }),
+    };
+    return createPeerApi(handler);
+  }
+
+  /** Starts ticking, replicating and publishing this member's attributes. */
+  start(): void {
+    this.#timers.push(
+      setInterval(() => {
+        if (this.#stopped) return;
+        this.#raft.tick();
+        this.#checkReadRound();
+        this.#schedule();
+      }, this.#config.heartbeatIntervalMs),
+      setInterval(() => this.#expirySweep(), SYNC_INTERVAL_MS),
+      setInterval(() => void this.#publishAttributes(), SYNC_INTERVAL_MS),
+    );
+    // A single-member cluster need not wait an election timeout to lead.
+    const voters = this.#raft.confState().voters;
+    if (voters.length <= 1) this.#raft.campaign();
+    this.#schedule();
+  }
+
+  /** The member's state for the stats and health endpoints. */
+  status(): MemberStatus {
+    if (this.#stopped && this.#lastStatus !== undefined) return this.#lastStatus;
+    const s = this.#raft.status();
+    return {
+      id: this.id,
+      clusterId: this.clusterId,
+      name: this.#config.name,
+      leader: this.#leader,
+      isLeader: this.#role === StateRole.Leader,
+      term: s.term,
+      commitIndex: s.commit,
+      appliedIndex: this.#applied,
+      startTime: this.startTime,
+      leaderSince: this.#leaderSince,
+    };
+  }
+
+  #lastStatus: MemberStatus | undefined;
+
+  /** The members, sorted by id. */
+  members(): MemberInfo[] {
+    return readMembers(this.store);
+  }
+
+  /** The peer sender, for stats. */
+  get peers(): PeerSender {
+    return this.#sender;
+  }
+
+  /**
+   * Proposes a v2 request and resolves with the store's result once it is
+   * applied here. Fails with {@link RequestTimeoutError} after etcd's request
+   * timeout (5 s + 2 × election timeout), waiting for a leader meanwhile.
+   */
+  propose(request: V2Request): Promise<ApplyResult> {
+    const id = this.#nextId();
+    const data = envelope(id, encodeRequest(request));
+    return this.#submit(id, "request", () => this.#raft.propose(data));
+  }
+
+  /**
+   * Resolves once this member has applied everything committed before the
+   * call: a linearizable read may then be served from the local store
+   * (ReadIndex, Raft thesis §6.4). Concurrent reads share a round.
+   */
+  linearizableBarrier(): Promise<void> {
+    if (this.#stopped) return Promise.reject(new MemberStoppedError());
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => waiter.reject(new RequestTimeoutError("linearizable read")),
+        this.#requestTimeoutMs,
+      );
+      let done = false;
+      const waiter: ReadWaiter = {
+        resolve: () => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (error) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.#readQueue.push(waiter);
+      this.#issueReadRound();
+    });
+  }
+
+  /** Adds a voting member with `peerURLs` (members API POST). */
+  async addMember(peerURLs: readonly string[]): Promise<MemberInfo> {
+    const urls = [...peerURLs].sort();
+    for (const m of readMembers(this.store)) {
+      if (m.peerURLs.some((u) => urls.includes(u))) {
+        throw new MembershipError(409, "membership: peerURL exists");
+      }
+    }
+    const id = computeAddedMemberId(urls, Math.floor(Date.now() / 1000));
+    if (this.#config.strictReconfigCheck) this.#checkAddQuorum();
+    await this.#proposeConfChange({
+      type: ConfChangeType.AddNode,
+      nodeId: id,
+      context: encoder.encode(JSON.stringify({ peerURLs: urls })),
+    });
+    return { id, name: "", peerURLs: urls, clientURLs: [] };
+  }
+
+  /** Removes member `id` (members API DELETE). */
+  async removeMember(id: bigint): Promise<void> {
+    if (isRemovedMember(this.store, id)) {
+      throw new MembershipError(409, `Member permanently removed: ${formatId(id)}`);
+    }
+    if (!readMembers(this.store).some((m) => m.id === id)) {
+      throw new MembershipError(404, `No such member: ${formatId(id)}`);
+    }
+    if (this.#config.strictReconfigCheck) this.#checkRemoveQuorum(id);
+    await this.#proposeConfChange({ type: ConfChangeType.RemoveNode, nodeId: id, context: EMPTY });
+  }
+
+  /** Replaces the peer URLs of member `id` (members API PUT). */
+  async updateMember(id: bigint, peerURLs: readonly string[]): Promise<void> {
+    const urls = [...peerURLs].sort();
+    const members = readMembers(this.store);
+    if (!members.some((m) => m.id === id)) {
+      throw new MembershipError(404, `No such member: ${formatId(id)}`);
+    }
+    for (const m of members) {
+      if (m.id !== id && m.peerURLs.some((u) => urls.includes(u))) {
+        throw new MembershipError(409, "membership: peerURL exists");
+      }
+    }
+    await this.#proposeConfChange({
+      type: ConfChangeType.UpdateNode,
+      nodeId: id,
+      context: encoder.encode(JSON.stringify({ peerURLs: urls })),
+    });
+  }
+
+  /** Stops the member: timers, transport, pending requests, storage. */
+  async stop(reason = "stopped"): Promise<void> {
+    if (this.#stopped) return;
+    this.#lastStatus = this.status();
+    this.#stopped = true;
+    for (const t of this.#timers) clearInterval(t);
+    this.#sender.close();
+    const stoppedError = new MemberStoppedError();
+    for (const w of this.#waiters.values()) {
+      clearTimeout(w.timer);
+      w.reject(stoppedError);
+    }
+    this.#waiters.clear();
+    this.#parked = [];
+    for (const r of [
+      ...this.#readQueue,
+      ...(this.#readRound?.waiters ?? []),
+      ...this.#readsByIndex.flatMap((x) => x.waiters),
+    ]) {
+      r.reject(stoppedError);
+    }
+    this.#readQueue = [];
+    this.#readRound = undefined;
+    this.#readsByIndex = [];
+    for (let i = 0; i < 200 && this.#driving; i++) await new Promise((r) => setTimeout(r, 5));
+    this.#storage.close();
+    this.#log.info("stopped member", { reason });
+    this.#resolveStopped(reason);
+  }
+
+  // ------------------------------------------------------------- internals
+
+  #nextId(): bigint {
+    this.#idCounter = (this.#idCounter + 1n) & 0xffffn;
+    if (this.#idCounter === 0n) this.#idCounter = 1n;
+    // Unique per process: a random prefix plus a counter that wraps at 2^16
+    // (far more than can be in flight at once).
+    return this.#idPrefix + (BigInt(Date.now() & 0xffff) << 32n) + this.#idCounter * 0x10000n;
+  }
+
+  #submit(id: bigint, what: string, action: () => void): Promise<ApplyResult> {
+    if (this.#stopped) return Promise.reject(new MemberStoppedError());
+    if (this.#fatal !== undefined) return Promise.reject(this.#fatal);
+    return new Promise<ApplyResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(id);
+        this.#parked = this.#parked.filter((p) => p.id !== id);
+        reject(new RequestTimeoutError(what));
+      }, this.#requestTimeoutMs);
+      this.#waiters.set(id, { resolve, reject, timer });
+      const submit = () => {
+        try {
+          action();
+        } catch (error) {
+          if (error instanceof ProposalDroppedError) {
+            // No leader (or a transfer in flight): etcd keeps the request
+            // waiting until a leader appears or the request times out.
+            this.#parked.push({ id, submit });
+            return;
+          }
+          clearTimeout(timer);
+          this.#waiters.delete(id);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      };
+      submit();
+      this.#schedule();
+    });
+  }
+
+  async #proposeConfChange(cc: ConfChange): Promise<void> {
+    const id = this.#nextId();
+    // The request id rides in the context so the applier can resolve the waiter.
+    const withId: ConfChange = {
+      ...cc,
+      context: encoder.encode(
+        JSON.stringify({
+          ...(cc.context.byteLength > 0 ? JSON.parse(decoder.decode(cc.context)) : {}),
+          requestId: id.toString(),
+        }),
+      ),
+    };
+    const result = await this.#submit(id, "membership change", () =>
+      this.#raft.proposeConfChange(withId),
+    );
+    if (result.error !== undefined) {
+      throw new MembershipError(500, result.error.message);
+    }
+  }
+
+  /** Started voting members: those that have published attributes (a name). */
+  #startedVoters(): bigint[] {
+    const voters = new Set(this.#raft.confState().voters);
+    return readMembers(this.store)
+      .filter((m) => voters.has(m.id) && (m.name !== "" || m.id === this.id))
+      .map((m) => m.id);
+  }
+
+  #checkAddQuorum(): void {
+    const voters = this.#raft.confState().voters;
+    const started = this.#startedVoters().length;
+    // etcd allows a 1-of-1 cluster to add one member (spec §9, bootstrap §5.3).
+    if (voters.length === 1 && started === 1) return;
+    const quorum = Math.floor((voters.length + 1) / 2) + 1;
+    if (started < quorum) {
+      throw new MembershipError(500, "Internal Server Error");
+    }
+    for (const v of voters) {
+      if (v !== this.id && !this.#sender.isReachable(v)) {
+        throw new MembershipError(500, "Internal Server Error");
+      }
+    }
+  }
+
+  #checkRemoveQuorum(id: bigint): void {
+    const voters = this.#raft.confState().voters;
+    const remaining = voters.filter((v) => v !== id);
+    const started = this.#startedVoters().filter((v) => v !== id);
+    const reachable = started.filter((v) => v === this.id || this.#sender.isReachable(v));
+    const quorum = Math.floor(remaining.length / 2) + 1;
+    if (reachable.length < quorum) {
+      throw new MembershipError(500, "Internal Server Error");
+    }
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#stopped) return;
+    this.#scheduled = true;
+    later(() => {
+      this.#scheduled = false;
+      void this.#drive();
+    });
+  }
+
+  async #drive(): Promise<void> {
+    if (this.#driving || this.#stopped) return;
+    this.#driving = true;
+    try {
+      for (let rounds = 0; rounds < 64 && !this.#stopped && this.#raft.hasReady(); rounds++) {
+        const rd = this.#raft.ready();
+        await this.#handleReady(rd);
+        this.#raft.advance(rd);
+      }
+    } catch (error) {
+      this.#fatal = error instanceof Error ? error : new Error(String(error));
+      this.#log.error("member failed; stopping", { error: String(error) });
+      void this.stop("fatal error");
+      return;
+    } finally {
+      this.#driving = false;
+    }
+    if (this.#raft.hasReady()) this.#schedule();
+  }
+
+  async #handleReady(rd: Ready): Promise<void> {
+    if (rd.softState !== undefined) this.#onSoftState(rd.softState.lead, rd.softState.role);
+    if (rd.snapshot !== undefined) await this.#installSnapshot(rd);
+    // A leader's appends need not wait for its own fsync (Raft thesis §10.2.1):
+    // it counts itself only once persisted, so sending first overlaps the
+    // leader's disk write with the followers'. Anything that depends on a
+    // new term or vote still waits for the write.
+    const hs = rd.hardState;
+    const early =
+      this.#role === StateRole.Leader &&
+      (hs === undefined || (hs.term === this.#persistedTerm && hs.vote === this.#persistedVote))
+        ? rd.messages.filter((m) => m.type === MessageType.App)
+        : [];
+    const earlySet = new Set(early);
+    for (const m of early) this.#send(m);
+    this.#persist(rd);
+    for (const m of rd.messages) if (!earlySet.has(m)) this.#send(m);
+    if (rd.committedEntries.length > 0) {
+      for (const e of rd.committedEntries) this.#applyEntry(e);
+      this.#applied = rd.committedEntries[rd.committedEntries.length - 1]!.index;
+      this.#releaseReads();
+      await this.#maybeSnapshot();
+    }
+    for (const rs of rd.readStates) this.#onReadState(rs.index, rs.context);
+  }
+
+  #persist(rd: Ready): void {
+    if (rd.snapshot !== undefined && rd.entries.length === 0) {
+      this.#pendingCommit = undefined;
+      return; // the install wrote the hard state
+    }
+    if (rd.entries.length === 0 && rd.hardState !== undefined && !rd.mustSync) {
+      // A commit advance alone: the commit index is recoverable from the
+      // leader, so it rides along with the next write instead of costing an fsync.
+      this.#pendingCommit = rd.hardState.commit;
+      return;
+    }
+    if (rd.entries.length === 0 && rd.hardState === undefined) return;
+    let hardState = rd.hardState;
+    if (hardState === undefined && this.#pendingCommit !== undefined) {
+      const s = this.#raft.status();
+      hardState = { term: s.term, vote: s.vote, commit: Math.min(this.#pendingCommit, s.commit) };
+    }
+    const last = rd.entries[rd.entries.length - 1];
+    if (hardState !== undefined && last !== undefined && hardState.commit > last.index) {
+      // Never persist a commit index past what the log will hold.
+      hardState = { ...hardState, commit: Math.min(hardState.commit, this.#storage.lastIndex()) };
+    }
+    const started = performance.now();
+    this.#storage.append({
+      ...(hardState === undefined ? {} : { hardState }),
+      entries: rd.entries,
+    });
+    this.#pendingCommit = undefined;
+    if (hardState !== undefined) {
+      this.#persistedTerm = hardState.term;
+      this.#persistedVote = hardState.vote;
+    }
+    const took = performance.now() - started;
+    if (took > 100) {
+      this.#log.warn("slow fdatasync", {
+        took: `${took.toFixed(1)}ms`,
+        "expected-duration": "100ms",
+      });
+    }
+  }
+
+  #send(m: Message): void {
+    if (m.type === MessageType.Snap) {
+      void this.#sendSnapshot(m);
+      return;
+    }
+    this.#sender.send(m.to, encodeMessage(m));
+  }
+
+  async #sendSnapshot(m: Message): Promise<void> {
+    const reader = this.#storage.loadSnapshot();
+    const wanted = m.snapshot?.metadata.index;
+    if (reader === undefined || reader.metadata.index !== wanted) {
+      this.#raft.reportSnapshot(m.to, false);
+      this.#schedule();
+      return;
+    }
+    this.#log.info("sending snapshot", {
+      "remote-peer-id": formatId(m.to),
+      "snapshot-index": wanted,
+      bytes: reader.size,
+    });
+    const ok = await this.#sender.sendSnapshot(m.to, encodeMessage(m), reader.stream());
+    if (this.#stopped) return;
+    this.#raft.reportSnapshot(m.to, ok);
+    this.#schedule();
+  }
+
+  async #installSnapshot(rd: Ready): Promise<void> {
+    const snap = rd.snapshot!;
+    const index = snap.metadata.index;
+    const chunks = this.#incoming.get(index);
+    if (chunks === undefined) throw new Error(`no data received for snapshot ${index}`);
+    this.#incoming.delete(index);
+    await this.#storage.installSnapshot(
+      { index, term: snap.metadata.term, confState: snap.metadata.confState },
+      chunks,
+      rd.hardState === undefined ? {} : { hardState: rd.hardState },
+    );
+    this.store.restore(decodeChunks(chunks));
+    this.#applied = index;
+    this.#snapshotIndex = index;
+    for (const m of readMembers(this.store)) {
+      if (m.id !== this.id) this.#sender.setPeer(m.id, m.peerURLs);
+    }
+    this.#log.info("applied snapshot", { "snapshot-index": index });
+    this.#releaseReads();
+  }
+
+  async #maybeSnapshot(): Promise<void> {
+    if (this.#applied - this.#snapshotIndex < this.#config.snapshotCount) return;
+    const index = this.#applied;
+    const term = this.#raft.logTerm(index);
+    if (term === undefined) return;
+    const image = encoder.encode(this.store.snapshot());
+    await this.#storage.saveSnapshot({ index, term, confState: this.#raft.confState() }, [image]);
+    this.#snapshotIndex = index;
+    const first = this.#storage.compact(index);
+    this.#log.info("saved snapshot", {
+      "snapshot-index": index,
+      bytes: image.byteLength,
+      "compacted-to": first - 1,
+    });
+  }
+
+  #applyEntry(e: Entry): void {
+    if (e.type === EntryType.ConfChange) {
+      this.#applyConfChange(e);
+      return;
+    }
+    if (e.data.byteLength < 8) return; // a leader's empty entry of its new term
+    const id = new DataView(e.data.buffer, e.data.byteOffset, 8).getBigUint64(0);
+    let result: ApplyResult;
+    try {
+      result = this.store.apply(decodeRequest(e.data.subarray(8)));
+    } catch (error) {
+      // A request that cannot be decoded changes nothing, on every member alike.
+      this.#log.error("skipped an undecodable entry", { index: e.index, error: String(error) });
+      result = {};
+    }
+    const waiter = this.#waiters.get(id);
+    if (waiter !== undefined) {
+      this.#waiters.delete(id);
+      clearTimeout(waiter.timer);
+      waiter.resolve(result);
+    }
+  }
+
+  #applyConfChange(e: Entry): void {
+    const cc = decodeConfChange(e.data);
+    const ctx =
+      cc.context.byteLength > 0
+        ? (JSON.parse(decoder.decode(cc.context)) as { peerURLs?: string[]; requestId?: string })
+        : {};
+    let error: string | undefined;
+    if (isRemovedMember(this.store, cc.nodeId)) {
+      error = `membership: ID removed`;
+    } else {
+      this.#raft.applyConfChange(cc);
+      switch (cc.type) {
+        case ConfChangeType.AddNode:
+        case ConfChangeType.AddLearnerNode:
+        case ConfChangeType.UpdateNode: {
+          const urls = ctx.peerURLs ?? [];
+          this.store.apply({
+            method: "INTERNAL",
+            key: raftAttributesKey(cc.nodeId),
+            value: raftAttributesValue(urls),
+          });
+          if (cc.nodeId !== this.id) this.#sender.setPeer(cc.nodeId, urls);
+          this.#log.info(
+            cc.type === ConfChangeType.UpdateNode ? "updated member" : "added member",
+            { "member-id": formatId(cc.nodeId), "member-peer-urls": urls },
+          );
+          break;
+        }
+        case ConfChangeType.RemoveNode:
+          this.store.apply({ method: "INTERNAL", key: raftAttributesKey(cc.nodeId), value: null });
+          this.store.apply({ method: "INTERNAL", key: removedKey(cc.nodeId), value: "removed" });
+          this.#sender.removePeer(cc.nodeId);
+          this.#log.info("removed member", { "member-id": formatId(cc.nodeId) });
+          break;
+      }
+    }
+    if (ctx.requestId !== undefined) {
+      const waiter = this.#waiters.get(BigInt(ctx.requestId));
+      if (waiter !== undefined) {
+        this.#waiters.delete(BigInt(ctx.requestId));
+        clearTimeout(waiter.timer);
+        waiter.resolve(
+          error === undefined
+            ? {}
+            : { error: { errorCode: 0, message: error, cause: "", index: 0 } },
+        );
+      }
+    }
+    if (cc.type === ConfChangeType.RemoveNode && cc.nodeId === this.id) {
+      // Let the entry's acknowledgement leave before stopping.
+      setTimeout(() => this.#stopRemoved(), this.#config.heartbeatIntervalMs * 2);
+    }
+  }
+
+  #stopRemoved(): void {
+    if (this.#stopped) return;
+    this.#log.error("the member has been permanently removed from the cluster");
+    void this.stop("removed");
+  }
+
+  #onSoftState(lead: bigint, role: StateRole): void {
+    const wasLeader = this.#role === StateRole.Leader;
+    if (lead !== this.#leader) {
+      if (lead === NONE) {
+        this.#log.warn("lost leader", { "lost-leader-id": formatId(this.#leader) });
+      } else {
+        this.#log.info(role === StateRole.Leader ? "became leader" : "elected leader", {
+          "leader-id": formatId(lead),
+          term: this.#raft.currentTerm,
+        });
+        this.#leaderSince = new Date();
+      }
+    }
+    this.#leader = lead;
+    this.#role = role;
+    if (lead !== NONE && this.#parked.length > 0) {
+      const parked = this.#parked;
+      this.#parked = [];
+      for (const p of parked) p.submit();
+    }
+    if (role === StateRole.Leader && !wasLeader) {
+      if (this.store.internalValue(VERSION_KEY) === undefined) {
+        void this.#submitInternal(VERSION_KEY, CLUSTER_VERSION).catch(() => {});
+      }
+    }
+    if (lead !== NONE) this.#issueReadRound();
+  }
+
+  #submitInternal(key: string, value: string | null): Promise<ApplyResult> {
+    return this.propose({ method: "INTERNAL", key, value });
+  }
+
+  async #publishAttributes(): Promise<void> {
+    if (this.#stopped || this.#publishing || this.#leader === NONE) return;
+    const wanted = attributesValue(this.#config.name, this.#config.clientUrls);
+    if (this.store.internalValue(attributesKey(this.id)) === wanted) return;
+    if (isRemovedMember(this.store, this.id)) return;
+    if (this.store.internalValue(raftAttributesKey(this.id)) === undefined) return;
+    this.#publishing = true;
+    try {
+      await this.#submitInternal(attributesKey(this.id), wanted);
+      this.#log.info("published local member to cluster through raft", {
+        "local-member-attributes": wanted,
+        "cluster-id": formatId(this.clusterId),
+      });
+    } catch (error) {
+      this.#log.warn("failed to publish local member to cluster through raft", {
+        error: String(error),
+      });
+    } finally {
+      this.#publishing = false;
+    }
+  }
+
+  #expirySweep(): void {
+    if (this.#stopped || this.#role !== StateRole.Leader) return;
+    // etcd's leader proposes a SYNC every 500 ms while any node has a TTL.
+    if (this.store.nextExpiration() === undefined) return;
+    const time = Date.now() * 1000;
+    void this.propose({ method: "SYNC", time }).catch(() => {});
+  }
+
+  #issueReadRound(): void {
+    if (this.#readRound !== undefined || this.#readQueue.length === 0 || this.#stopped) return;
+    if (this.#leader === NONE) return; // issued when a leader is known
+    const waiters = this.#readQueue;
+    this.#readQueue = [];
+    const ctx = `${this.#readCounter++}`;
+    this.#readRound = { ctx, waiters, issuedAt: Date.now() };
+    try {
+      this.#raft.readIndex(encoder.encode(ctx));
+    } catch {
+      // Dropped (no leader after all): retried on the next tick.
+    }
+    this.#schedule();
+  }
+
+  /** Re-issues a round that got lost (a leader change drops pending ReadIndex requests). */
+  #checkReadRound(): void {
+    const round = this.#readRound;
+    if (round === undefined) {
+      this.#issueReadRound();
+      return;
+    }
+    if (Date.now() - round.issuedAt < this.#config.electionTimeoutMs) return;
+    this.#readRound = undefined;
+    this.#readQueue = [...round.waiters, ...this.#readQueue];
+    this.#issueReadRound();
+  }
+
+  #onReadState(index: number, context: Uint8Array): void {
+    const round = this.#readRound;
+    if (round === undefined || decoder.decode(context) !== round.ctx) return;
+    this.#readRound = undefined;
+    if (this.#applied >= index) {
+      for (const w of round.waiters) w.resolve();
+    } else {
+      this.#readsByIndex.push({ index, waiters: round.waiters });
+    }
+    this.#issueReadRound();
+  }
+
+  #releaseReads(): void {
+    if (this.#readsByIndex.length === 0) return;
+    const keep: { index: number; waiters: ReadWaiter[] }[] = [];
+    for (const r of this.#readsByIndex) {
+      if (r.index <= this.#applied) for (const w of r.waiters) w.resolve();
+      else keep.push(r);
+    }
+    this.#readsByIndex = keep;
+  }
+}
+
+// ------------------------------------------------------------- bootstrap
+
+interface Ids {
+  id: bigint;
+  clusterId: bigint;
+}
+
+function readMeta(storage: RaftStorage): Ids | undefined {
+  const rows = storage.database.prepare(`SELECT key, value FROM ${META_TABLE}`).all() as {
+    key: string;
+    value: string;
+  }[];
+  const map = new Map(rows.map((r) => [r.key, r.value]));
+  const id = map.get("member-id");
+  const clusterId = map.get("cluster-id");
+  if (id === undefined || clusterId === undefined) return undefined;
+  return { id: parseId(id), clusterId: parseId(clusterId) };
+}
+
+function writeMeta(storage: RaftStorage, ids: Ids): void {
+  const db = storage.database;
+  db.transaction(() => {
+    const put = db.prepare(
+      `INSERT INTO ${META_TABLE} (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    );
+    put.run("member-id", formatId(ids.id));
+    put.run("cluster-id", formatId(ids.clusterId));
+  });
+}
+
+function decodeChunks(chunks: Uint8Array[]): string {
+  const d = new TextDecoder();
+  let out = "";
+  for (const c of chunks) out += d.decode(c, { stream: true });
+  return out + d.decode();
+}
+
+interface RemoteMember {
+  id: string;
+  name: string;
+  peerURLs: string[];
+  clientURLs: string[];
+}
+
+async function fetchRemoteMembers(
+  config: MemberConfig,
+  urls: readonly string[],
+): Promise<{ members: RemoteMember[]; clusterId: bigint } | undefined> {
+  const f = config.fetch ?? fetch;
+  for (const url of urls) {
+    try {
+      const res = await f(`${url}/members`, { signal: AbortSignal.timeout(3_000) });
+      if (!res.ok) continue;
+      const members = (await res.json()) as RemoteMember[];
+      const cid = res.headers.get("x-etcd-cluster-id");
+      if (cid === null || !Array.isArray(members)) continue;
+      return { members, clusterId: parseId(cid) };
+    } catch {
+      // try the next peer
+    }
+  }
+  return undefined;
+}
+
+async function bootstrapNew(
+  config: MemberConfig,
+): Promise<Ids & { members: { id: bigint; peerUrls: readonly string[] }[] }> {
+  const { members, clusterId } = bootstrapIdentity(
+    config.initialCluster,
+    config.initialClusterToken,
+  );
+  const self = members.find((m) => m.name === config.name);
+  if (self === undefined) {
+    throw new BootstrapError(
+      `couldn't find local name "${config.name}" in the initial cluster configuration`,
+    );
+  }
+  if (!sameUrls(self.peerUrls, config.peerUrls)) {
+    throw new BootstrapError(
+      `--initial-cluster has ${config.name}=${self.peerUrls.join(",")} but missing from --initial-advertise-peer-urls=${config.peerUrls.join(",")}`,
+    );
+  }
+  // etcd's isMemberBootstrapped: if a live peer already lists this member
+  // with client URLs, it ran before and its data is gone; refuse to start.
+  const others = members.filter((m) => m.id !== self.id).flatMap((m) => m.peerUrls);
+  if (others.length > 0) {
+    const remote = await fetchRemoteMembers(config, others);
+    const me = remote?.members.find((m) => m.id === formatId(self.id));
+    if (me !== undefined && me.clientURLs.length > 0) {
+      throw new BootstrapError(`member ${formatId(self.id)} has already been bootstrapped`);
+    }
+  }
+  return { id: self.id, clusterId, members };
+}
+
+async function joinExisting(config: MemberConfig): Promise<Ids & { remote: MemberInfo[] }> {
+  const peerUrls = [...config.initialCluster]
+    .filter(([name]) => name !== config.name)
+    .flatMap(([, urls]) => urls);
+  const remote = await fetchRemoteMembers(config, peerUrls);
+  if (remote === undefined) {
+    throw new BootstrapError(
+      "cannot fetch cluster info from peer urls: could not retrieve cluster information from the given URLs",
+    );
+  }
+  const describe = () =>
+    `{ClusterID:${formatId(remote.clusterId)} Members:[${remote.members
+      .map(
+        (m) =>
+          `&{ID:${m.id} RaftAttributes:{PeerURLs:[${m.peerURLs.join(" ")}]} Attributes:{Name:${m.name} ClientURLs:[${m.clientURLs.join(" ")}]}}`,
+      )
+      .join(" ")}]}`;
+  // etcd's ValidateClusterAndAssignIDs: the local view must list the same
+  // members (by peer URLs) as the running cluster.
+  const local = [...config.initialCluster.values()];
+  if (local.length !== remote.members.length) {
+    throw new BootstrapError(`error validating peerURLs ${describe()}: member count is unequal`);
+  }
+  for (const urls of local) {
+    if (!remote.members.some((m) => sameUrls(m.peerURLs, urls))) {
+      throw new BootstrapError(
+        `error validating peerURLs ${describe()}: unmatched member while checking PeerURLs`,
+      );
+    }
+  }
+  const me = remote.members.find((m) => sameUrls(m.peerURLs, config.peerUrls));
+  if (me === undefined) {
+    throw new BootstrapError(
+      `error validating peerURLs ${describe()}: unmatched member while checking PeerURLs`,
+    );
+  }
+  return {
+    id: parseId(me.id),
+    clusterId: remote.clusterId,
+    remote: remote.members.map((m) => ({
+      id: parseId(m.id),
+      name: m.name,
+      peerURLs: m.peerURLs,
+      clientURLs: m.clientURLs,
+    })),
+  };
+}
