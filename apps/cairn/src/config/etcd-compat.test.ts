@@ -154,6 +154,10 @@ const CASES: Case[] = [
   },
   { what: "empty initial cluster", args: [...MEMBER, "--initial-cluster="] },
   {
+    what: "a DNS SRV name alone drops the default initial cluster",
+    args: [...MEMBER.filter((a) => !a.startsWith("--initial-cluster")), "--discovery-srv-name=foo"],
+  },
+  {
     what: "advertised peer URL differs from the initial cluster",
     args: [...MEMBER, "--initial-cluster=default=http://127.0.0.1:1"],
   },
