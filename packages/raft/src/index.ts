@@ -27,7 +27,13 @@ export {
   UnavailableError,
 } from "./errors.js";
 export { ProgressState } from "./progress.js";
-export { type RaftConfig, RaftNode, type RaftStatus, type Ready } from "./raft.js";
+export {
+  type BootstrapPeer,
+  type RaftConfig,
+  RaftNode,
+  type RaftStatus,
+  type Ready,
+} from "./raft.js";
 export { type RandomSource, randomInt, seededRandom } from "./random.js";
 export {
   cloneConfState,

@@ -36,6 +36,9 @@ import {
   StateRole,
 } from "./types.js";
 
+/** A founding member: its id, or its id and the context of its ConfChange entry. */
+export type BootstrapPeer = NodeId | { id: NodeId; context: Uint8Array };
+
 /** How a node is created. */
 export interface RaftConfig {
   /** This node's id (non-zero). */
@@ -45,11 +48,13 @@ export interface RaftConfig {
   /**
    * Bootstraps a brand-new cluster: the initial voters, written as committed ConfChange
    * entries 1..n of term 1 (the caller applies them like any other). Only for an empty
-   * storage; a member joining an existing cluster, or restarting, passes none.
+   * storage; a member joining an existing cluster, or restarting, passes none. Every
+   * founding member must pass the same list in the same order. A peer may carry a
+   * context (etcd puts the member's JSON there) that its ConfChange entry will hold.
    */
-  peers?: NodeId[];
+  peers?: BootstrapPeer[];
   /** Bootstrap learners (after the voters), as for `peers`. */
-  learners?: NodeId[];
+  learners?: BootstrapPeer[];
   /** Ticks without hearing from a leader before a follower campaigns (default 10). */
   electionTick?: number;
   /** Ticks between a leader's heartbeats (default 1); must be less than `electionTick`. */
@@ -530,7 +535,8 @@ export class RaftNode {
       // writing in parallel with followers; counting unpersisted entries would not be safe).
       const self = this.tracker.progress.get(this.id);
       if (self?.maybeUpdate(this.log.stableLastIndex())) {
-        if (this.maybeCommit()) this.bcastAppend();
+        // The new commit index goes out with the next Ready's appends.
+        if (this.maybeCommit()) this.pendingBcast = true;
       }
     }
   }
@@ -609,15 +615,15 @@ export class RaftNode {
 
   // ---------------------------------------------------------------- setup
 
-  private bootstrap(peers: NodeId[], learners: NodeId[]): void {
+  private bootstrap(peers: BootstrapPeer[], learners: BootstrapPeer[]): void {
     const ents: Entry[] = [];
+    const change = (p: BootstrapPeer, type: ConfChangeType): ConfChange =>
+      typeof p === "bigint"
+        ? { type, nodeId: p, context: EMPTY }
+        : { type, nodeId: p.id, context: p.context };
     const changes: ConfChange[] = [
-      ...peers.map((nodeId) => ({ type: ConfChangeType.AddNode, nodeId, context: EMPTY })),
-      ...learners.map((nodeId) => ({
-        type: ConfChangeType.AddLearnerNode,
-        nodeId,
-        context: EMPTY,
-      })),
+      ...peers.map((p) => change(p, ConfChangeType.AddNode)),
+      ...learners.map((p) => change(p, ConfChangeType.AddLearnerNode)),
     ];
     for (const cc of changes) {
       ents.push({
@@ -687,8 +693,8 @@ export class RaftNode {
       this.abortLeaderTransfer();
     }
     // A smaller quorum may commit more; new members need the log.
-    if (this.maybeCommit()) this.bcastAppend();
-    else this.bcastAppend();
+    this.maybeCommit();
+    this.bcastAppend();
   }
 
   // ---------------------------------------------------------------- roles
@@ -990,7 +996,9 @@ export class RaftNode {
       pr.inflights.freeLE(m.index);
     }
     if (this.maybeCommit()) {
-      this.bcastAppend();
+      // Deferred to the next Ready: messages leave only then anyway, and proposals made
+      // meanwhile ride in the same appends as the new commit index.
+      this.pendingBcast = true;
     } else if (oldPaused) {
       this.sendAppend(m.from, pr);
     }

@@ -160,7 +160,11 @@ export class MemoryLogStorage implements LogView {
     return this.snap;
   }
 
-  /** Discards entries up to and including `compactIndex` (which must be applied and snapshotted). */
+  /**
+   * Discards entries up to and including `compactIndex`. It must not pass the snapshot's
+   * index: a follower that needs the discarded entries is sent the snapshot, which
+   * must reach at least that far.
+   */
   compact(compactIndex: number): void {
     const offset = this.ents[0]!.index;
     if (compactIndex <= offset) throw new CompactedError();

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   ConfChangeInProgressError,
   ConfChangeType,
+  decodeConfChange,
   InvalidConfChangeError,
   MemoryLogStorage,
   MessageType,
@@ -14,6 +15,14 @@ import {
 import { bytes, Cluster } from "./cluster.js";
 
 const dec = new TextDecoder();
+
+/** A storage that already holds an entry (so it cannot be bootstrapped). */
+function n2storage(): MemoryLogStorage {
+  const s = new MemoryLogStorage();
+  s.append([{ index: 1, term: 1, type: 0, data: new Uint8Array(0) }]);
+  s.setHardState({ term: 1, vote: 0n, commit: 1 });
+  return s;
+}
 
 describe("ReadIndex (linearizable reads)", () => {
   it("the leader answers after a heartbeat round confirms it still leads", () => {
@@ -317,6 +326,40 @@ describe("node setup", () => {
     const storage = new MemoryLogStorage();
     expect(() => new RaftNode({ id: 0n, storage })).toThrow(RaftConfigError);
     expect(() => new RaftNode({ id: 1n, storage, electionTick: 2, heartbeatTick: 2 })).toThrow(
+      RaftConfigError,
+    );
+  });
+
+  it("bootstraps a new cluster from its founding members, with their contexts", () => {
+    const ctx = new TextEncoder().encode('{"name":"m2"}');
+    const storage = new MemoryLogStorage();
+    const n = new RaftNode({
+      id: 1n,
+      storage,
+      peers: [1n, { id: 2n, context: ctx }],
+      learners: [3n],
+    });
+    expect(n.confState()).toEqual({ voters: [1n, 2n], learners: [3n] });
+    const rd = n.ready();
+    // The entries are persisted first, then handed out to apply.
+    expect(rd.entries.map((e) => e.index)).toEqual([1, 2, 3]);
+    expect(rd.committedEntries).toEqual([]);
+    storage.append(rd.entries);
+    storage.setHardState(rd.hardState!);
+    n.advance(rd);
+    const rd2 = n.ready();
+    const ccs = rd2.committedEntries.map((e) => decodeConfChange(e.data));
+    expect(ccs.map((c) => [c.type, c.nodeId])).toEqual([
+      [ConfChangeType.AddNode, 1n],
+      [ConfChangeType.AddNode, 2n],
+      [ConfChangeType.AddLearnerNode, 3n],
+    ]);
+    expect(ccs[1]!.context).toEqual(ctx);
+    // Applying them again changes nothing.
+    for (const cc of ccs) n.applyConfChange(cc);
+    expect(n.confState()).toEqual({ voters: [1n, 2n], learners: [3n] });
+    n.advance(rd2);
+    expect(() => new RaftNode({ id: 1n, storage: n2storage(), peers: [1n] })).toThrow(
       RaftConfigError,
     );
   });
