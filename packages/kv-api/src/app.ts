@@ -210,6 +210,14 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
     c.set("path", path);
     c.set("rawQuery", rawQuery);
     await next();
+    if (c.req.method === "HEAD" && c.res.body !== null) {
+      // Go computes Content-Length from the body it then does not send.
+      const res = c.res;
+      const length = (await res.arrayBuffer()).byteLength;
+      const headers = new Headers(res.headers);
+      headers.set("Content-Length", String(length));
+      c.res = new Response(null, { status: res.status, headers });
+    }
     return undefined;
   });
 

@@ -15,6 +15,25 @@ export function corsHeaders(origin: string): BaseHeaders {
 
 const TEXT = "text/plain; charset=utf-8";
 
+const encoder = new TextEncoder();
+
+/**
+ * A response body sized like Go's: net/http sets Content-Length when the
+ * whole body fits its 2048-byte buffer and otherwise sends it chunked (no
+ * Content-Length). A one-chunk stream makes the server do the same.
+ */
+export function goBody(text: string): string | ReadableStream<Uint8Array> {
+  if (text.length <= 682) return text; // ≤ 3 bytes per UTF-16 unit: surely ≤ 2048 bytes
+  const bytes = encoder.encode(text);
+  if (bytes.length <= 2048) return text;
+  return new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(bytes);
+      c.close();
+    },
+  });
+}
+
 /** Go's `http.Error`: text body plus newline, nosniff. */
 export function goHttpError(
   base: BaseHeaders,
@@ -50,7 +69,7 @@ export function json(
   body: string,
   extra?: Record<string, string>,
 ): Response {
-  return new Response(body, {
+  return new Response(goBody(body), {
     status,
     headers: { ...base, "Content-Type": "application/json", ...extra },
   });
@@ -130,7 +149,10 @@ export function movedPermanently(base: BaseHeaders, method: string, location: st
   }
   const headers: Record<string, string> = { ...base, Location: loc };
   if (method === "GET" || method === "HEAD") headers["Content-Type"] = "text/html; charset=utf-8";
-  if (method !== "GET") return new Response(null, { status: 301, headers });
+  if (method !== "GET") {
+    if (method !== "HEAD") headers["Content-Length"] = "0";
+    return new Response(null, { status: 301, headers });
+  }
   const href = loc
     .replaceAll("&", "&amp;")
     .replaceAll("<", "&lt;")

@@ -16,7 +16,7 @@ import {
   parseMediaType,
   parseQueryInto,
 } from "./form.js";
-import { type BaseHeaders, methodNotAllowed } from "./http.js";
+import { type BaseHeaders, goBody, methodNotAllowed } from "./http.js";
 import { renderError, renderEvent } from "./json.js";
 
 /** Go's limit on urlencoded form bodies (net/http parsePostForm). */
@@ -41,7 +41,7 @@ export interface KeysRequest {
 }
 
 function errorResponse(base: BaseHeaders, clusterId: string, e: V2ErrorData): Response {
-  return new Response(renderError(e), {
+  return new Response(goBody(renderError(e)), {
     status: statusOfErrorCode(e.errorCode),
     headers: {
       ...base,
@@ -302,8 +302,8 @@ function keyResult(
   if (r.error !== undefined || r.event === undefined) {
     const e =
       r.error ?? v2ErrorData(ErrorCode.RaftInternal, "received response with no Event/Watcher", 0);
-    const res = errorResponse(base, clusterId, e);
-    return head ? withoutBody(res) : res;
+    // HEAD: the app's middleware drops the body and sets Content-Length.
+    return errorResponse(base, clusterId, e);
   }
   const ev = r.event;
   const created = ev.action === "create" || (ev.action === "set" && ev.prevNode === undefined);
@@ -327,11 +327,7 @@ function keyResult(
     headers["Content-Length"] = String(new TextEncoder().encode(body).length);
     return new Response(null, { status: created ? 201 : 200, headers });
   }
-  return new Response(body, { status: created ? 201 : 200, headers });
-}
-
-function withoutBody(res: Response): Response {
-  return new Response(null, { status: res.status, headers: res.headers });
+  return new Response(goBody(body), { status: created ? 201 : 200, headers });
 }
 
 /** Events a stream watcher may have queued before it is dropped (etcd's channel of 100). */

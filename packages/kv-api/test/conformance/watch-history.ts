@@ -46,7 +46,10 @@ export const historyCleared: CaseFn = async (c) => {
       .replaceAll(`/${oldest - 1}]`, "/OLDEST_1]")
       .replaceAll(`:${oldest}`, ":OLDEST")
       .replaceAll(`:${oldest - 1}`, ":OLDEST_1");
-  const cleared = await c.get(c.keys(`/w?wait=true&waitIndex=${first}`), { mask });
+  const cleared = await c.get(c.keys(`/w?wait=true&waitIndex=${first}`), {
+    mask,
+    label: "GET /w?wait=true&waitIndex=FIRST",
+  });
   c.err(
     cleared,
     400,
@@ -55,7 +58,10 @@ export const historyCleared: CaseFn = async (c) => {
     "the requested history has been cleared [OLDEST/FIRST]",
     current,
   );
-  const edge = await c.get(c.keys(`/w?wait=true&waitIndex=${oldest - 1}`), { mask });
+  const edge = await c.get(c.keys(`/w?wait=true&waitIndex=${oldest - 1}`), {
+    mask,
+    label: "GET /w?wait=true&waitIndex=OLDEST_1",
+  });
   c.err(
     edge,
     400,
@@ -64,7 +70,11 @@ export const historyCleared: CaseFn = async (c) => {
     "the requested history has been cleared [OLDEST/OLDEST_1]",
     current,
   );
-  const w = await c.watch(c.keys(`/w?wait=true&waitIndex=${oldest}`));
+  const w = await c.watch(
+    c.keys(`/w?wait=true&waitIndex=${oldest}`),
+    5_000,
+    "GET /w?wait=true&waitIndex=OLDEST",
+  );
   c.eq(
     await w.body(5_000, mask),
     event("set", file(c.k("/w"), "x", oldest, oldest), file(c.k("/w"), "x", oldest - 1, oldest - 1))
@@ -89,6 +99,7 @@ export const historyCountsAllKeys: CaseFn = async (c) => {
   c.base = current;
   const oldest = current - c.target.historySize + 1;
   const res = await c.get(c.keys(`/mine?wait=true&waitIndex=${first}`), {
+    label: "GET /mine?wait=true&waitIndex=FIRST",
     mask: (b) => b.replaceAll(`[${oldest}/${first}]`, "[OLDEST/FIRST]"),
   });
   c.err(

@@ -177,22 +177,30 @@ export class CaseContext {
    * Starts a watch (or any long response) and resolves once the headers
    * arrived — for etcd that means the watcher is registered (spec §7).
    */
-  async watch(path: string, timeoutMs = 5_000): Promise<Watch> {
+  async watch(path: string, timeoutMs = 5_000, label = `GET ${path}`): Promise<Watch> {
     const stream = await open(this.target.url, { method: "GET", path, timeoutMs });
     this.record({
-      request: `GET ${path} (head)`,
+      request: `${label} (head)`,
       status: stream.status,
       headers: stream.headers,
       body: Buffer.alloc(0),
       text: "",
     });
-    return new Watch(this, `GET ${path}`, stream);
+    return new Watch(this, label, stream);
+  }
+
+  /** Request lines may carry indexes (waitIndex=, prevIndex=): make them relative too. */
+  private label(request: string): string {
+    return request.replace(
+      /(waitIndex=|prevIndex=|--after-index )(\d+)/g,
+      (_, p: string, d: string) => p + relativise(d, this.base, true),
+    );
   }
 
   /** Records a response in the transcript (normalised for comparison). */
   record(res: Res): void {
     this.transcript.push({
-      request: res.request,
+      request: this.label(res.request),
       status: res.status,
       headers: this.normaliseHeaders(res),
       body: relativise(res.text.replaceAll(this.target.url, "<url>"), this.base),
@@ -201,7 +209,12 @@ export class CaseContext {
 
   /** Records a free-form observation (e.g. a body read from a stream). */
   note(request: string, body: string): void {
-    this.transcript.push({ request, status: 0, headers: [], body: relativise(body, this.base) });
+    this.transcript.push({
+      request: this.label(request),
+      status: 0,
+      headers: [],
+      body: relativise(body, this.base),
+    });
   }
 
   private normaliseHeaders(res: Res): string[] {
@@ -534,6 +547,7 @@ export function compare(etcd: readonly Entry[], cairn: readonly Entry[]): string
     }
     if (JSON.stringify(e) !== JSON.stringify(c)) {
       const lines = [`response #${i + 1} (${e.request}) differs:`];
+      if (e.request !== c.request) lines.push(`  request etcd ${e.request} cairn ${c.request}`);
       if (e.status !== c.status) lines.push(`  status etcd ${e.status} cairn ${c.status}`);
       if (e.body !== c.body) {
         lines.push(
