@@ -5,10 +5,11 @@
  * Each round proposes a batch (1 or 64 proposals of 256 bytes) on the leader, then
  * every member performs its Ready (persist, send, apply, advance) and the messages are
  * delivered; rounds pipeline, as a busy member's would. The figure counts entries the
- * leader applied per second. A variant passes every message through the binary codec,
- * which the peer transport will do.
+ * leader applied per second of wall-clock time, and per second of this process's CPU time
+ * (what one core does, even on a busy machine). A variant passes every message through
+ * the binary codec, which the peer transport will do.
  *
- * Options: `--seconds N` per figure (default 3).
+ * Options: `--seconds N` per figure (default 3), `--batch 1|64` to run only those.
  */
 import {
   decodeMessage,
@@ -70,7 +71,8 @@ function pump(members: Member[], codec: boolean): boolean {
   return moved || outbox.length > 0;
 }
 
-function measure(batch: number, seconds: number, codec: boolean): number {
+/** Entries committed per second of wall-clock time and per second of this process's CPU time. */
+function measure(batch: number, seconds: number, codec: boolean): { wall: number; cpu: number } {
   const members = makeCluster();
   const leader = members[0]!;
   // Persist the bootstrap, elect member 1, and let the cluster settle.
@@ -84,6 +86,7 @@ function measure(batch: number, seconds: number, codec: boolean): number {
   // Compaction keeps the in-memory logs from growing without bound.
   const compactEvery = 50_000;
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   const deadline = start + seconds * 1000;
   let rounds = 0;
   let lastCompact = 0;
@@ -109,7 +112,10 @@ function measure(batch: number, seconds: number, codec: boolean): number {
   // Drain what is in flight so every counted entry is really committed and applied.
   for (let i = 0; i < 100 && pump(members, codec); i++) {}
   const elapsed = (performance.now() - start) / 1000;
-  return (leader.applied - base) / elapsed;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const n = leader.applied - base;
+  return { wall: n / elapsed, cpu: n / cpuSeconds };
 }
 
 const suite: Suite = {
@@ -123,21 +129,26 @@ const suite: Suite = {
       throw new Error("bench raft: --seconds must be > 0");
     // A short warm-up lets the JIT settle before the measured runs.
     measure(64, Math.min(1, seconds), false);
-    for (const [batch, codec] of [
-      [1, false],
-      [64, false],
-      [64, true],
-    ] as const) {
+    const only = ctx.args.indexOf("--batch");
+    const cases = (
+      [
+        [1, false],
+        [64, false],
+        [64, true],
+      ] as const
+    ).filter(([batch]) => only < 0 || batch === Number(ctx.args[only + 1]));
+    for (const [batch, codec] of cases) {
       ctx.log(`bench: raft, batch ${batch}${codec ? ", through the codec" : ""}, ${seconds}s`);
       const rate = measure(batch, seconds, codec);
+      const name = `raft-commit-batch-${batch}${codec ? "-codec" : ""}`;
+      const context = { batch, members: 3, payloadBytes: 256, codec };
+      ctx.report({ name, value: Math.round(rate.wall), unit: "entries/s", ...context });
+      // Per CPU-second of this process: what one core does, whatever else the machine runs.
       ctx.report({
-        name: `raft-commit-batch-${batch}${codec ? "-codec" : ""}`,
-        value: Math.round(rate),
-        unit: "entries/s",
-        batch,
-        members: 3,
-        payloadBytes: 256,
-        codec,
+        name: `${name}-per-cpu`,
+        value: Math.round(rate.cpu),
+        unit: "entries/cpu-s",
+        ...context,
       });
     }
   },
