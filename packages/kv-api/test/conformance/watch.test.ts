@@ -202,7 +202,7 @@ conformance("§7 watch", "wa", (kase) => {
     await c.put(c.keys("/t"), "value=v&ttl=1");
     const w = await c.watch(c.keys("/t?wait=true"));
     c.eq(
-      await w.body(4_000),
+      await w.body(8_000),
       event(
         "expire",
         gone(c.k("/t"), c.i(2), c.i(1)),
@@ -217,7 +217,7 @@ conformance("§7 watch", "wa", (kase) => {
     await c.put(c.keys("/td/x"), "value=1");
     const w = await c.watch(c.keys("/td/x?wait=true"));
     c.eq(
-      await w.body(4_000),
+      await w.body(8_000),
       event(
         "expire",
         gone(c.k("/td"), c.i(3), c.i(1), true),

@@ -2,7 +2,7 @@
  * Builders for the exact v2 JSON bodies of spec §2 (field order and omission
  * rules), so expectations read like the spec's examples.
  */
-import { goJson } from "./case.js";
+import { goJson, roundTtl } from "./case.js";
 
 /** Extra node fields in their fixed places (spec §2.2). */
 export interface NodeExtras {
@@ -31,7 +31,7 @@ export function gone(key: string, mi: number, ci: number, isDir = false): string
 function ttlPart(x: NodeExtras): string {
   if (x.ttl === undefined) return "";
   if (x.ttl === "none") return `,"expiration":"<ts>"`;
-  return `,"expiration":"<ts>","ttl":${x.ttl}`;
+  return `,"expiration":"<ts>","ttl":${roundTtl(x.ttl)}`;
 }
 
 /** An event body with the encoder's trailing newline (spec §1.3, §2.1). */
