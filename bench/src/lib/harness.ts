@@ -2,6 +2,7 @@
  * What the side-by-side suites share: choosing the systems to measure (and
  * saying loudly which one is missing), and shaping a figure from its runs.
  */
+import { resolve } from "node:path";
 import type { Figure, SuiteContext } from "../suite.js";
 import type { BenchOptions } from "./options.js";
 import { median, round, spread } from "./stats.js";
@@ -32,12 +33,13 @@ export function chooseSystems(options: BenchOptions, ctx: SuiteContext): SystemS
     }
   }
   if (options.systems.includes("cairn")) {
-    const failure = options.build ? buildCairn() : undefined;
+    const entry = options.cairnEntry === undefined ? cairnEntry() : resolve(options.cairnEntry);
+    const failure = options.build && options.cairnEntry === undefined ? buildCairn() : undefined;
     if (failure !== undefined) ctx.log(`!!! bench: ${failure}`);
-    const cairn = cairnSystem(options.runtime);
+    const cairn = cairnSystem(options.runtime, entry);
     if (cairn === undefined) {
       ctx.log(
-        `!!! CAIRN NOT MEASURED: ${cairnEntry()} does not exist (apps/cairn is not built or not` +
+        `!!! CAIRN NOT MEASURED: ${entry} does not exist (apps/cairn is not built or not` +
           " written yet); only etcd's figures follow, with no Cairn/etcd ratio.",
       );
     } else {

@@ -33,6 +33,8 @@ export interface BenchOptions {
   readonly rounds: number;
   /** Build Cairn's member before measuring it. */
   readonly build: boolean;
+  /** Cairn's member entry file, when not `apps/cairn/dist/main.js` (e.g. another build). */
+  readonly cairnEntry: string | undefined;
 }
 
 /** A flag the suites do not know, or a bad value. */
@@ -56,6 +58,7 @@ export const OPTIONS_HELP = `options:
   --watchers N          watch: long-poll watchers (default 1000)
   --rounds N            watch: writes per run (default 20)
   --no-build            do not build apps/cairn before measuring it
+  --cairn-entry FILE    measure this member entry instead of apps/cairn/dist/main.js
   --no-save             (harness) do not write bench/results/
   --results-dir DIR     (harness) write results there instead of bench/results/`;
 
@@ -84,6 +87,7 @@ export function parseOptions(args: readonly string[]): BenchOptions {
     watchers: quick ? 100 : 1_000,
     rounds: quick ? 5 : 20,
     build: true,
+    cairnEntry: undefined as string | undefined,
   };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;
@@ -150,6 +154,12 @@ export function parseOptions(args: readonly string[]): BenchOptions {
       case "--no-build":
         o.build = false;
         break;
+      case "--cairn-entry": {
+        const v = value();
+        if (v === undefined || v === "") throw new BenchUsageError("--cairn-entry needs a file");
+        o.cairnEntry = v;
+        break;
+      }
       default:
         throw new BenchUsageError(`unknown option '${flag}'\n${OPTIONS_HELP}`);
     }

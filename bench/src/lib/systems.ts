@@ -6,7 +6,7 @@
  * directories. The harness stops exactly the processes it started.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -14,7 +14,6 @@ import {
   freePorts,
   type ManagedProcess,
   type Runtime,
-  runtimeCommand,
   sleep,
   startProcess,
   type TempDir,
@@ -87,12 +86,35 @@ function firstLine(command: string, args: readonly string[]): string {
   }
 }
 
+/**
+ * The command that runs a JavaScript file under `runtime` as ONE process.
+ * `node_modules/.bin/bun` and `.bin/deno` (what testkit's `runtimeCommand`
+ * returns) are npm wrappers — a shell script and a Node script — that start
+ * the real binary as a child and do not forward SIGTERM: stopping the wrapper
+ * leaves the runtime running, and its CPU and RSS would be the wrapper's. So
+ * the harness runs the binaries the `bun` and `deno` packages carry.
+ */
+export function runtimeBinary(runtime: Runtime): { command: string; args: string[] } {
+  if (runtime === "node") return { command: process.execPath, args: [] };
+  const modules = join(repoRoot(), "node_modules");
+  const binary =
+    runtime === "bun" ? join(modules, "bun", "bin", "bun.exe") : join(modules, "deno", "deno");
+  if (!existsSync(binary)) {
+    throw new Error(`bench: the ${runtime} binary is not at ${binary} (run pnpm install)`);
+  }
+  return {
+    command: realpathSync(binary),
+    args: runtime === "deno" ? ["run", "-A", "--quiet"] : [],
+  };
+}
+
 /** The version line of a runtime (`v20.20.2`, `bun 1.4.5`, `deno 2.9.6`). */
 export function runtimeVersion(runtime: Runtime): string {
   if (runtime === "node") return `node ${process.version}`;
-  const { command } = runtimeCommand(runtime);
-  const v = firstLine(command, ["--version"]);
-  return v.startsWith(runtime) ? v : `${runtime} ${v}`;
+  const { command } = runtimeBinary(runtime);
+  // `bun --version` prints `1.4.5`; `deno --version` prints `deno 2.9.6 (stable, …)`.
+  const m = /(\d+\.\d+\.\d+\S*)/.exec(firstLine(command, ["--version"]));
+  return `${runtime} ${m?.[1] ?? "unknown"}`;
 }
 
 /** The etcd spec, or undefined when etcd is not installed. */
@@ -138,15 +160,17 @@ export function buildCairn(): string | undefined {
   }
 }
 
-/** The Cairn spec under `runtime`, or undefined when its entry file is not built. */
-export function cairnSystem(runtime: Runtime): SystemSpec | undefined {
-  const entry = cairnEntry();
+/**
+ * The Cairn spec under `runtime`, or undefined when its entry file is not
+ * built. `entry` overrides `apps/cairn/dist/main.js` (another build to compare).
+ */
+export function cairnSystem(runtime: Runtime, entry = cairnEntry()): SystemSpec | undefined {
   if (!existsSync(entry)) return undefined;
-  const { command, args } = runtimeCommand(runtime);
+  const { command, args } = runtimeBinary(runtime);
   const sha = cairnGitSha();
   return {
     kind: "cairn",
-    label: `cairn@${sha} (${runtime})`,
+    label: `cairn@${sha} (${runtimeVersion(runtime)})`,
     command,
     prefixArgs: [...args, entry],
     extraFlags: [],

@@ -137,6 +137,9 @@ async function watchRun(cluster: Cluster, options: BenchOptions, ctx: SuiteConte
     watcherP50Ms: percentile(perWatcher, 50),
     watcherP99Ms: percentile(perWatcher, 99),
     generatorCores: wall > 0 ? clientCpu / wall : 0,
+    // What reading one notification costs the harness itself: with the
+    // server's own pace per notification, shows whether the harness kept up.
+    harnessUsPerEvent: (clientCpu * 1e6) / Math.max(1, perWatcher.length),
     serverCores: wall > 0 ? serverCpu / wall : 0,
   };
 }
@@ -165,7 +168,8 @@ const suite: Suite = {
               `  ${id} ${c.system.kind} run ${r + 1}/${options.runs} (${options.rounds} writes):` +
                 ` all notified p50 ${round(run.p50Ms!, 2)} ms, p99 ${round(run.p99Ms!, 2)} ms;` +
                 ` per watcher p50 ${round(run.watcherP50Ms!, 2)} ms, p99 ${round(run.watcherP99Ms!, 2)} ms;` +
-                ` cpu: harness ${round(run.generatorCores!, 2)} / server ${round(run.serverCores!, 2)} cores`,
+                ` cpu: harness ${round(run.generatorCores!, 2)} / server ${round(run.serverCores!, 2)} cores` +
+                ` (harness ${round(run.harnessUsPerEvent!, 1)} µs per notification)`,
             );
           }
         }
