@@ -270,6 +270,12 @@ function parseJson<T>(raw: RawResponse): T {
 
 /** Checks a peer URL the way etcd's `types.NewURLs` does before sending it. */
 function checkPeerURL(u: string): void {
+  // Go's url.Parse: without a scheme, a colon in the first segment is an error.
+  if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(u) && (u.split("/")[0] ?? "").includes(":")) {
+    throw new InvalidArgumentError(
+      `parse ${JSON.stringify(u)}: first path segment in URL cannot contain colon`,
+    );
+  }
   let url: URL;
   try {
     url = new URL(u);

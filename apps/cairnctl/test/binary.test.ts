@@ -1,0 +1,106 @@
+import { readFileSync } from "node:fs";
+import {
+  type EtcdCluster,
+  programOrSkip,
+  startEtcd,
+  startProcess,
+  stopAll,
+  waitFor,
+} from "@cairn/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { VERSION } from "../src/index.js";
+import { CAIRNCTL, runCairnctl } from "./support/run.js";
+
+describe("the cairnctl binary", () => {
+  it("prints its version and the package's version agrees", async () => {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
+    expect(VERSION).toBe(pkg.version);
+    const r = await runCairnctl(["--version"]);
+    expect(r).toEqual({
+      stdout: `cairnctl version: ${VERSION}\nAPI version: 2\n`,
+      stderr: "",
+      code: 0,
+    });
+    expect(readFileSync(CAIRNCTL, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+  });
+
+  it("exits 3 on an unknown command, on stderr", async () => {
+    expect(await runCairnctl(["nosuchcmd"])).toEqual({
+      stdout: "",
+      stderr: "No help topic for 'nosuchcmd'\n",
+      code: 3,
+    });
+  });
+});
+
+const etcd = programOrSkip("etcd", "cairnctl binary tests against etcd");
+
+describe.skipIf(!etcd)("the cairnctl binary against etcd", () => {
+  let server: EtcdCluster;
+  beforeAll(async () => {
+    server = await startEtcd();
+  }, 60_000);
+  afterAll(async () => {
+    await stopAll();
+    await server?.stop();
+  });
+
+  it("reads the value from stdin and writes through a pipe", async () => {
+    const proc = startProcess("sh", {
+      args: [
+        "-c",
+        `printf 'from stdin' | "${process.execPath}" "${CAIRNCTL}" --endpoints ${server.endpoints} set /stdin`,
+      ],
+    });
+    expect(await proc.exited).toBe(0);
+    expect(proc.stdout()).toBe("from stdin\n");
+  });
+
+  it("exec-watch runs the command with ETCD_WATCH_* for every change, ignores dirs, exits 0 on Ctrl-C", async () => {
+    const start = await fetch(`${server.endpoints}/v2/keys/ew/seed`, {
+      method: "PUT",
+      body: new URLSearchParams({ value: "s" }),
+    });
+    const index = Number(start.headers.get("x-etcd-index"));
+    // etcdctl's exec-watch starts at after-index + 2 (it adds 1, its watcher adds 1 again).
+    const proc = startProcess(process.execPath, {
+      args: [
+        CAIRNCTL,
+        "--endpoints",
+        server.endpoints,
+        "exec-watch",
+        "--after-index",
+        String(index - 1),
+        "-r",
+        "/ew",
+        "--",
+        "sh",
+        "-c",
+        'echo "A=$ETCD_WATCH_ACTION K=$ETCD_WATCH_KEY V=$ETCD_WATCH_VALUE MI=$ETCD_WATCH_MODIFIED_INDEX"',
+      ],
+    });
+    const put = (path: string, body: Record<string, string>, query = "") =>
+      fetch(`${server.endpoints}/v2/keys${path}${query}`, {
+        method: "PUT",
+        body: new URLSearchParams(body),
+      });
+    await put("/ew/a", { value: "v1" });
+    await put("/ew/dir", {}, "?dir=true");
+    await put("/ew/a", { value: "v2" });
+    await fetch(`${server.endpoints}/v2/keys/ew/a`, { method: "DELETE" });
+    await waitFor(() => proc.stdout().split("\n").filter(Boolean).length >= 3, {
+      timeoutMs: 20_000,
+      what: "three command runs",
+    });
+    const lines = proc.stdout().split("\n").filter(Boolean).sort();
+    expect(lines).toEqual([
+      `A=delete K=/ew/a V= MI=${index + 4}`,
+      `A=set K=/ew/a V=v1 MI=${index + 1}`,
+      `A=set K=/ew/a V=v2 MI=${index + 3}`,
+    ]);
+    expect(proc.stderr()).toBe("Ignored dir /ew/dir change\n");
+    expect(await proc.stop("SIGINT", 5_000)).toBe(0);
+  });
+});

@@ -1,0 +1,79 @@
+import { execFile } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type CliIO, run } from "../../src/index.js";
+
+/** What one invocation printed and returned. */
+export interface Outcome {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number;
+}
+
+/** Runs cairnctl in-process with captured I/O (stdin as given, no SRV, no TTY). */
+export async function runInProcess(
+  argv: readonly string[],
+  options: { stdin?: string; env?: Record<string, string>; interrupt?: AbortSignal } = {},
+): Promise<Outcome> {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIO = {
+    env: options.env ?? {},
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    readStdin: async () => options.stdin ?? "",
+    promptPassword: async () => "",
+    resolveSrv: async (name) => {
+      throw new Error(`lookup ${name} on 127.0.0.1:53: no such host`);
+    },
+    spawn: async () => {
+      throw new Error("spawn is not available in-process");
+    },
+    interrupt: options.interrupt ?? new AbortController().signal,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  };
+  const code = await run(argv, io);
+  return { stdout, stderr, code };
+}
+
+/** The built binary (`pnpm build` first; the package's test task depends on build). */
+export const CAIRNCTL = join(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "dist",
+  "main.js",
+);
+
+/** Runs a program to completion with empty stdin; never rejects on a non-zero exit. */
+export function runProgram(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  timeoutMs = 15_000,
+): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      command,
+      [...args],
+      { env: { PATH: process.env.PATH ?? "", ...env }, timeout: timeoutMs, encoding: "utf8" },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+        resolve({ stdout, stderr, code });
+      },
+    );
+    child.stdin?.end();
+  });
+}
+
+/** Runs the built cairnctl binary under Node. */
+export function runCairnctl(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<Outcome> {
+  return runProgram(process.execPath, [CAIRNCTL, ...args], env);
+}
