@@ -380,7 +380,7 @@ function normalise(text: string, base: number): string {
   } catch {
     // not JSON: compare as is
   }
-  return relativise(maskTimes(canonical), base).replace(/"ttl":-?\d+/g, '"ttl":<n>');
+  return relativise(maskTimes(canonical), base).replace(/"ttl":~?-?\d+/g, '"ttl":<n>');
 }
 
 /** A short description of where two strings first differ (values can be megabytes). */
