@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs";
 import {
   type EtcdCluster,
+  freePort,
   programOrSkip,
+  RUNTIMES,
+  runtimeCommand,
   startEtcd,
   startProcess,
   stopAll,
@@ -9,7 +12,7 @@ import {
 } from "@cairn/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VERSION } from "../src/index.js";
-import { CAIRNCTL, runCairnctl } from "./support/run.js";
+import { CAIRNCTL, runCairnctl, runProgram } from "./support/run.js";
 
 describe("the cairnctl binary", () => {
   it("prints its version and the package's version agrees", async () => {
@@ -103,4 +106,44 @@ describe.skipIf(!etcd)("the cairnctl binary against etcd", () => {
     expect(proc.stderr()).toBe("Ignored dir /ew/dir change\n");
     expect(await proc.stop("SIGINT", 5_000)).toBe(0);
   });
+
+  for (const runtime of RUNTIMES) {
+    it(`runs the same under ${runtime} [${runtime}]`, async () => {
+      const { command, args } = runtimeCommand(runtime);
+      const ctl = (...a: string[]) =>
+        runProgram(
+          command,
+          [...args, CAIRNCTL, ...a],
+          { HOME: process.env.HOME ?? "/tmp" },
+          30_000,
+        );
+      expect(await ctl("--endpoints", server.endpoints, "set", `/rt/${runtime}`, "yes")).toEqual({
+        stdout: "yes\n",
+        stderr: "",
+        code: 0,
+      });
+      const json = await ctl(
+        "--endpoints",
+        server.endpoints,
+        "-o",
+        "json",
+        "get",
+        `/rt/${runtime}`,
+      );
+      expect(json.code).toBe(0);
+      expect(json.stdout).toMatch(
+        new RegExp(
+          `^\\{"action":"get","node":\\{"key":"/rt/${runtime}","value":"yes","nodes":null,`,
+        ),
+      );
+      const port = await freePort();
+      expect(await ctl("--endpoints", `http://127.0.0.1:${port}`, "get", "/x")).toEqual({
+        stdout: "",
+        stderr:
+          `Error:  client: etcd cluster is unavailable or misconfigured; error #0: dial tcp 127.0.0.1:${port}: connect: connection refused\n\n` +
+          `error #0: dial tcp 127.0.0.1:${port}: connect: connection refused\n\n`,
+        code: 2,
+      });
+    }, 60_000);
+  }
 });
