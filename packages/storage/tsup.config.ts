@@ -15,4 +15,7 @@ export default defineConfig({
   sourcemap: true,
   target: "es2022",
   external: ["bun:sqlite", "node:sqlite", "better-sqlite3"],
+  // Keep `node:` specifiers: `node:sqlite` only exists with its prefix (Node
+  // 22+, Deno), and Deno prefers prefixed built-ins everywhere.
+  removeNodeProtocol: false,
 });

@@ -37,7 +37,12 @@ function* snapshotChunks(size, seed) {
   }
 }
 
-const storage = await openStorage(path, { driver: "better-sqlite3", compactionMargin: 10 });
+// Small chunks: a transfer is many small transactions, each a place to die.
+const storage = await openStorage(path, {
+  driver: "better-sqlite3",
+  compactionMargin: 10,
+  snapshotChunkSize: 64 * 1024,
+});
 if (mode === "snapshot") {
   storage.migrate("crash", [
     (db) => db.exec("CREATE TABLE crash_state (k INTEGER PRIMARY KEY, v TEXT) STRICT"),
@@ -66,7 +71,7 @@ for (let k = 1; ; k++) {
     // Alternate: append a few entries, save a snapshot at the end of the log
     // and compact; or install a leader's snapshot far ahead.
     const install = k % 2 === 0;
-    const size = 200_000 + ((k * 7919 + cycle * 104_729) % 1_800_000);
+    const size = 100_000 + ((k * 7919 + cycle * 104_729) % 900_000);
     const seed = cycle * 1000 + k;
     if (install) {
       const index = last + 100;
