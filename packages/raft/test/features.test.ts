@@ -158,6 +158,26 @@ describe("snapshots and compaction", () => {
   });
 });
 
+describe("restart with a durable state machine", () => {
+  it("passing `applied` skips what was applied; the rest is handed out again", () => {
+    const c = new Cluster([1n, 2n, 3n]);
+    c.settle();
+    c.elect(1n);
+    for (let i = 0; i < 5; i++) c.propose(1n, `v${i}`);
+    c.tick(1);
+    const m = c.member(2n);
+    const applied = m.appliedIndex;
+    const node = new RaftNode({ id: 2n, storage: m.storage, applied: applied - 2 });
+    const rd = node.ready();
+    expect(rd.committedEntries.map((e) => e.index)).toEqual([applied - 1, applied]);
+    node.advance(rd);
+    expect(node.status().applied).toBe(applied);
+    expect(() => new RaftNode({ id: 2n, storage: m.storage, applied: applied + 5 })).toThrow(
+      /applied/,
+    );
+  });
+});
+
 describe("membership", () => {
   it("adds a voter that catches up and then counts for the quorum", () => {
     const c = new Cluster([1n, 2n, 3n]);
