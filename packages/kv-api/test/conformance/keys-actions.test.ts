@@ -732,6 +732,99 @@ conformance("§5 /v2/keys actions", "ka", (kase) => {
     );
   });
 
+  kase("sorted=true is byte order (upper case, lower case, _, non-ASCII)", async (c) => {
+    for (const k of ["b", "B", "a", "%C3%A9", "Z", "1", "-"])
+      await c.put(c.keys(`/s/${k}`), "value=x");
+    const keys = ["-", "1", "B", "Z", "a", "b", "é"];
+    const order = ["b", "B", "a", "é", "Z", "1", "-"];
+    c.ok(
+      await c.get(c.keys("/s?sorted=true")),
+      200,
+      event(
+        "get",
+        dir(c.k("/s"), c.i(1), c.i(1), {
+          nodes: keys.map((k) => file(c.k(`/s/${k}`), "x", c.i(order.indexOf(k) + 1))),
+        }),
+      ),
+      c.i(7),
+    );
+  });
+
+  kase("quirks: update with dir=true on a file just updates the file", async (c) => {
+    await c.put(c.keys("/f"), "value=1");
+    c.ok(
+      await c.put(c.keys("/f?prevExist=true&dir=true")),
+      200,
+      event("update", file(c.k("/f"), "", c.i(2), c.i(1)), file(c.k("/f"), "1", c.i(1))),
+      c.i(2),
+    );
+    c.ok(
+      await c.put(c.keys("/f?prevExist=true"), "dir=true&value=2"),
+      200,
+      event("update", file(c.k("/f"), "2", c.i(3), c.i(1)), file(c.k("/f"), "", c.i(2), c.i(1))),
+      c.i(3),
+    );
+  });
+
+  kase("quirks: recursive get and recursive delete of a file", async (c) => {
+    await c.put(c.keys("/f"), "value=1");
+    c.ok(
+      await c.get(c.keys("/f?recursive=true&sorted=true")),
+      200,
+      event("get", file(c.k("/f"), "1", c.i(1))),
+      c.i(1),
+    );
+    c.ok(
+      await c.del(c.keys("/f?recursive=true")),
+      200,
+      event("delete", gone(c.k("/f"), c.i(2), c.i(1)), file(c.k("/f"), "1", c.i(1))),
+      c.i(2),
+    );
+  });
+
+  kase("quirks: update of a directory with an empty value or dir=false", async (c) => {
+    await c.put(c.keys("/d"), "dir=true");
+    c.ok(
+      await c.put(c.keys("/d?prevExist=true"), "value="),
+      200,
+      event("update", dir(c.k("/d"), c.i(2), c.i(1)), dir(c.k("/d"), c.i(1))),
+      c.i(2),
+    );
+    c.ok(
+      await c.put(c.keys("/d?prevExist=true&dir=false")),
+      200,
+      event("update", dir(c.k("/d"), c.i(3), c.i(1)), dir(c.k("/d"), c.i(1))),
+      c.i(3),
+    );
+  });
+
+  kase("concurrent POSTs get distinct, increasing in-order names", async (c) => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, n) =>
+        c.post(c.keys("/q"), `value=${n}`, { unrecorded: true }),
+      ),
+    );
+    c.eq(
+      results.map((r) => r.status),
+      results.map(() => 201),
+      "statuses",
+    );
+    const listing = await c.get(c.keys("/q?sorted=true"), { unrecorded: true });
+    const names = (
+      JSON.parse(listing.text) as { node: { nodes: { key: string; createdIndex: number }[] } }
+    ).node.nodes;
+    c.eq(
+      names.map((n) => n.key),
+      Array.from({ length: 20 }, (_, n) => c.k(`/q/${String(c.i(n + 1)).padStart(20, "0")}`)),
+      "names",
+    );
+    c.eq(
+      names.every((n) => n.key.endsWith(String(n.createdIndex).padStart(20, "0"))),
+      true,
+      "each name is its createdIndex",
+    );
+  });
+
   kase("quorum=true get answers like a plain get", async (c) => {
     await c.put(c.keys("/a"), "value=1");
     c.ok(

@@ -285,6 +285,60 @@ conformance("§7 watch", "wa", (kase) => {
     c.eq(await w.body(), event("set", file(c.k("/_hd/k"), "1", c.i(1))), "event");
   });
 
+  kase("many watchers of one key all get the event", async (c) => {
+    const watches = await Promise.all(
+      Array.from({ length: 10 }, () => c.watch(c.keys("/m?wait=true"))),
+    );
+    await c.put(c.keys("/m"), "value=1");
+    for (const w of watches)
+      c.eq(await w.body(), event("set", file(c.k("/m"), "1", c.i(1))), "event");
+  });
+
+  kase("a watcher that hangs up is dropped (stats/store watchers)", async (c) => {
+    const watchers = async () =>
+      (
+        JSON.parse((await c.get("/v2/stats/store", { unrecorded: true })).text) as {
+          watchers: number;
+        }
+      ).watchers;
+    const before = await watchers();
+    const a = await c.watch(c.keys("/a?wait=true"));
+    const b = await c.watch(c.keys("/b?wait=true"));
+    c.eq((await watchers()) - before, 2, "two watchers registered");
+    a.close();
+    let n = -1;
+    for (let t = 0; t < 50 && n !== 1; t++) {
+      await new Promise((r) => setTimeout(r, 100));
+      n = (await watchers()) - before;
+    }
+    c.eq(n, 1, "the closed watcher is gone");
+    await c.put(c.keys("/b"), "value=1");
+    c.eq(await b.body(), event("set", file(c.k("/b"), "1", c.i(1))), "the other still fires");
+    c.eq((await watchers()) - before, 0, "a fired watcher is gone");
+  });
+
+  kase("stream=true: expire and recursive delete events", async (c) => {
+    await c.put(c.keys("/s/x"), "value=1");
+    await c.put(c.keys("/s/t"), "value=2&ttl=1");
+    const w = await c.watch(c.keys("/s?wait=true&stream=true&recursive=true"));
+    const lines = await w.lines(1, 8_000);
+    await c.del(c.keys("/s?recursive=true"));
+    const all = await w.lines(2);
+    c.eq(
+      [lines[0], all[1]],
+      [
+        eventLine(
+          "expire",
+          gone(c.k("/s/t"), c.i(3), c.i(2)),
+          file(c.k("/s/t"), "2", c.i(2), c.i(2), { ttl: "none" }),
+        ),
+        eventLine("delete", gone(c.k("/s"), c.i(4), c.i(1), true), dir(c.k("/s"), c.i(1))),
+      ],
+      "events",
+    );
+    w.close();
+  });
+
   kase("recursive watch from the root sees a case key", async (c) => {
     const w = await c.watch(`/v2/keys/?wait=true&recursive=true&waitIndex=${c.i(1)}`);
     await c.put(c.keys("/x"), "value=1");
