@@ -547,30 +547,34 @@ async function execWatchAction(ctx: Ctx): Promise<void> {
     key = args[args.length - 1]!;
     cmd = args.slice(0, -1);
   }
-  // etcdctl adds 1 here and its Go watcher adds 1 again (waitIndex = after-index + 2); kept for compatibility.
-  const after = int(ctx.flags, "after-index");
-  const index = after !== 0 ? after + 1 : 0;
-  await watchLoop(ctx, key, index, bool(ctx.flags, "recursive"), async (r) => {
-    if (r.node.dir) {
-      ctx.io.stderr(`Ignored dir ${r.node.key} change\n`);
+  // As observed with etcdctl 3.4.23 (`--debug`): waitIndex = after-index + 1, as for `watch`.
+  await watchLoop(
+    ctx,
+    key,
+    int(ctx.flags, "after-index"),
+    bool(ctx.flags, "recursive"),
+    async (r) => {
+      if (r.node.dir) {
+        ctx.io.stderr(`Ignored dir ${r.node.key} change\n`);
+        return true;
+      }
+      if (cmd.length === 0)
+        handleError(ctx, ExitCode.BadArgs, new Error("key and command to exec required"));
+      const env: Record<string, string> = {
+        ETCD_WATCH_ACTION: r.action,
+        ETCD_WATCH_MODIFIED_INDEX: String(r.node.modifiedIndex),
+        ETCD_WATCH_KEY: r.node.key,
+        ETCD_WATCH_VALUE: r.node.value ?? "",
+      };
+      try {
+        await ctx.io.spawn(cmd[0]!, cmd.slice(1), env);
+      } catch (error) {
+        ctx.io.stderr(error instanceof Error ? error.message : String(error));
+        throw new Exit(ExitCode.BadArgs);
+      }
       return true;
-    }
-    if (cmd.length === 0)
-      handleError(ctx, ExitCode.BadArgs, new Error("key and command to exec required"));
-    const env: Record<string, string> = {
-      ETCD_WATCH_ACTION: r.action,
-      ETCD_WATCH_MODIFIED_INDEX: String(r.node.modifiedIndex),
-      ETCD_WATCH_KEY: r.node.key,
-      ETCD_WATCH_VALUE: r.node.value ?? "",
-    };
-    try {
-      await ctx.io.spawn(cmd[0]!, cmd.slice(1), env);
-    } catch (error) {
-      ctx.io.stderr(error instanceof Error ? error.message : String(error));
-      throw new Exit(ExitCode.BadArgs);
-    }
-    return true;
-  });
+    },
+  );
 }
 
 // ---- member commands (etcdctl-v2.md §6) ----

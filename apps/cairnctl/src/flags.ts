@@ -196,23 +196,25 @@ function argIsFlag(defs: readonly FlagDef[], arg: string): boolean {
 }
 
 /**
- * urfave/cli v1's `reorderArgs`: moves the command's own flags (and the value
- * following a flag written without `=`) in front of the other arguments,
- * leaving everything from `--` on in place.
+ * urfave/cli v1.22's `reorderArgs`: moves the command's own flags (and the
+ * value following a flag written without `=`) in front of the other
+ * arguments. A `--` goes to the front of the rest, so Go's `flag` consumes it:
+ * after `exec-watch --after-index 5 /k -- cmd`, the arguments are `/k cmd`,
+ * while after `exec-watch -r /k -- cmd` (the bool flag takes `/k` along as
+ * its "value") they are `/k -- cmd`. etcdctl 3.4.23 behaves exactly so.
  */
 export function reorderArgs(defs: readonly FlagDef[], args: readonly string[]): string[] {
   const reordered: string[] = [];
-  const remaining: string[] = [];
+  let remaining: string[] = [];
   let mayTakeValue = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === "--") {
-      remaining.push(...args.slice(i));
-      break;
-    }
-    if (mayTakeValue && !arg.startsWith("-")) {
+    if (mayTakeValue && !argIsFlag(defs, arg)) {
       mayTakeValue = false;
       reordered.push(arg);
+    } else if (arg === "--") {
+      remaining = ["--", ...remaining, ...args.slice(i + 1)];
+      break;
     } else if (argIsFlag(defs, arg)) {
       reordered.push(arg);
       mayTakeValue = !arg.includes("=");

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import {
   type EtcdCluster,
+  findProgram,
   freePort,
   programOrSkip,
   RUNTIMES,
@@ -67,7 +68,6 @@ describe.skipIf(!etcd)("the cairnctl binary against etcd", () => {
       body: new URLSearchParams({ value: "s" }),
     });
     const index = Number(start.headers.get("x-etcd-index"));
-    // etcdctl's exec-watch starts at after-index + 2 (it adds 1, its watcher adds 1 again).
     const proc = startProcess(process.execPath, {
       args: [
         CAIRNCTL,
@@ -75,7 +75,7 @@ describe.skipIf(!etcd)("the cairnctl binary against etcd", () => {
         server.endpoints,
         "exec-watch",
         "--after-index",
-        String(index - 1),
+        String(index),
         "-r",
         "/ew",
         "--",
@@ -106,6 +106,52 @@ describe.skipIf(!etcd)("the cairnctl binary against etcd", () => {
     expect(proc.stderr()).toBe("Ignored dir /ew/dir change\n");
     expect(await proc.stop("SIGINT", 5_000)).toBe(0);
   });
+
+  it.skipIf(findProgram("etcdctl") === undefined)(
+    "exec-watch runs the same commands as etcdctl's, for both argument forms",
+    async () => {
+      const put = (path: string, query = "", body: Record<string, string> = {}) =>
+        fetch(`${server.endpoints}/v2/keys${path}${query}`, {
+          method: "PUT",
+          body: new URLSearchParams(body),
+        });
+      const index = Number((await put("/ed/seed", "", { value: "s" })).headers.get("x-etcd-index"));
+      const script =
+        'echo "$ETCD_WATCH_ACTION $ETCD_WATCH_KEY $ETCD_WATCH_VALUE $ETCD_WATCH_MODIFIED_INDEX"';
+      const forms = [
+        ["--after-index", String(index), "-r", "/ed", "--", "sh", "-c", script],
+        ["--after-index", String(index), "sh", "-c", script, "/ed/a"],
+      ];
+      const procs = forms.flatMap((form) => [
+        startProcess(findProgram("etcdctl")!.path, {
+          args: ["--endpoints", server.endpoints, "exec-watch", ...form],
+          env: { ...process.env, ETCDCTL_API: "2" },
+        }),
+        startProcess(process.execPath, {
+          args: [CAIRNCTL, "--endpoints", server.endpoints, "exec-watch", ...form],
+        }),
+      ]);
+      await put("/ed/a", "", { value: "v1" });
+      await put("/ed/d", "?dir=true");
+      await put("/ed/a", "", { value: "v2" });
+      const lines = (p: (typeof procs)[0]) => p.stdout().split("\n").filter(Boolean).sort();
+      await waitFor(() => procs.every((p) => lines(p).length >= 2), {
+        timeoutMs: 20_000,
+        what: "both tools ran",
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      const codes = await Promise.all(procs.map((p) => p.stop("SIGINT", 5_000)));
+      for (const pair of [0, 2]) {
+        const [ref, ours] = [procs[pair]!, procs[pair + 1]!];
+        expect(lines(ours)).toEqual(lines(ref));
+        expect(ours.stderr()).toBe(ref.stderr());
+        expect(codes[pair + 1]).toBe(codes[pair]);
+      }
+      expect(lines(procs[1]!)).toEqual([`set /ed/a v1 ${index + 1}`, `set /ed/a v2 ${index + 3}`]);
+      expect(procs[1]!.stderr()).toBe("Ignored dir /ed/d change\n");
+    },
+    60_000,
+  );
 
   for (const runtime of RUNTIMES) {
     it(`runs the same under ${runtime} [${runtime}]`, async () => {
