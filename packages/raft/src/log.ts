@@ -43,7 +43,8 @@ class Unstable {
   stableTo(i: number, t: number): void {
     const gt = this.maybeTerm(i);
     if (gt === undefined || gt !== t || i < this.offset) return;
-    this.entries = this.entries.slice(i + 1 - this.offset);
+    const rest = i + 1 - this.offset;
+    this.entries = rest >= this.entries.length ? [] : this.entries.slice(rest);
     this.offset = i + 1;
   }
 

@@ -1315,8 +1315,9 @@ export class RaftNode {
       return true;
     }
     if (ents.length === 0 && !sendIfEmpty) return false;
+    // Bytes in flight only matter when they are limited.
     let bytes = 0;
-    for (const e of ents) bytes += entrySize(e);
+    if (this.tracker.maxInflightBytes > 0) for (const e of ents) bytes += entrySize(e);
     this.send(
       newMessage({
         type: MessageType.App,
