@@ -4,6 +4,7 @@
  * invalid UTF-8, trailing newlines) and the standard headers.
  */
 import { type CaseContext, conformance, type Res } from "./harness/case.js";
+import { header } from "./harness/http.js";
 import { event, file } from "./harness/v2.js";
 
 const CORS = {
@@ -125,6 +126,67 @@ conformance("§1 HTTP: routing, CORS, encoding, headers", "hp", (kase) => {
     });
     c.check(await c.head("/version"), { ...methodNotAllowed("GET"), body: "" });
     c.check(await c.head("/health"), { ...methodNotAllowed("GET"), body: "" });
+  });
+
+  kase("raw HTTP: what Go's server itself answers", async (c) => {
+    const r1 = await c.raw(
+      Buffer.from(`GET ${c.keys("/a%zz")} HTTP/1.1\r\nHost: x\r\n\r\n`),
+      "GET /a%zz",
+    );
+    c.eq(r1.statusLine, "HTTP/1.1 400 Bad Request", "bad path escape: status line");
+    c.eq(r1.text, "400 Bad Request", "bad path escape: body");
+    c.eq(header(r1, "connection"), "close", "bad path escape: connection");
+    c.eq(header(r1, "access-control-allow-origin"), undefined, "bad path escape: no CORS");
+    const r2 = await c.raw(
+      Buffer.from(`GET ${c.keys()} HTTP/1.1\r\nConnection: close\r\n\r\n`),
+      "no Host",
+    );
+    c.eq(
+      r2.statusLine,
+      "HTTP/1.1 400 Bad Request: missing required Host header",
+      "no Host: status line",
+    );
+    c.eq(r2.text, "400 Bad Request: missing required Host header", "no Host: body");
+    const r3 = await c.raw(
+      Buffer.from("OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+      "OPTIONS *",
+    );
+    c.check(r3, {
+      status: 200,
+      body: "",
+      headers: { "content-length": "0", "access-control-allow-origin": null },
+    });
+  });
+
+  kase("raw HTTP: HTTP/1.0, absolute URIs and raw non-UTF-8 bytes are served", async (c) => {
+    await c.put(c.keys("/a"), "value=1");
+    const get = event("get", file(c.k("/a"), "1", c.i(1)));
+    const r1 = await c.raw(Buffer.from(`GET ${c.keys("/a")} HTTP/1.0\r\n\r\n`), "HTTP/1.0");
+    c.eq(r1.statusLine, "HTTP/1.0 200 OK", "HTTP/1.0 status line");
+    c.check(r1, {
+      status: 200,
+      body: get,
+      headers: { "content-length": String(get.length), "transfer-encoding": null },
+    });
+    const r2 = await c.raw(
+      Buffer.from(`GET http://x${c.keys("/a")} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+      "absolute URI",
+    );
+    c.check(r2, { status: 200, body: get });
+    const r3 = await c.raw(
+      Buffer.concat([
+        Buffer.from(`PUT ${c.keys("/r")}`),
+        Buffer.from([0xe9]),
+        Buffer.from(
+          " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\nvalue=2",
+        ),
+      ]),
+      "raw 0xe9 in the path",
+    );
+    c.check(r3, {
+      status: 201,
+      body: `{"action":"set","node":{"key":"${c.k("/r\\ufffd")}","value":"2","modifiedIndex":${c.i(2)},"createdIndex":${c.i(2)}}}\n`,
+    });
   });
 
   // §1.2 CORS on every response

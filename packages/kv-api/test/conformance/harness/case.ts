@@ -24,6 +24,7 @@ import {
   type RawResponse,
   type StreamingResponse,
   send,
+  sendBytes,
 } from "./http.js";
 import {
   type CairnOptions,
@@ -187,6 +188,41 @@ export class CaseContext {
   }
   del(path: string, options?: ReqOptions) {
     return this.req("DELETE", path, options);
+  }
+
+  /**
+   * Sends raw bytes on a socket (for what node:http will not build) and
+   * records the parsed answer; `statusLine` is "" when the server hung up.
+   */
+  async raw(bytes: Buffer, label: string): Promise<Res & { statusLine: string }> {
+    const out = await sendBytes(this.target.url, bytes, 1_000);
+    const split = out.indexOf("\r\n\r\n");
+    const head = (split < 0 ? out : out.subarray(0, split)).toString("latin1").split("\r\n");
+    let body = split < 0 ? Buffer.alloc(0) : out.subarray(split + 4);
+    const statusLine = head[0] ?? "";
+    const headers: [string, string][] = head.slice(1).flatMap((line) => {
+      const colon = line.indexOf(":");
+      return colon < 0
+        ? []
+        : [[line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()] as [string, string]];
+    });
+    if (headers.some(([n, v]) => n === "transfer-encoding" && v === "chunked"))
+      body = dechunk(body);
+    const res = {
+      status: Number(/^HTTP\/\d\.\d (\d{3})/.exec(statusLine)?.[1] ?? 0),
+      headers,
+      body,
+      text: maskTimes(body.toString("utf8")),
+      request: label,
+      statusLine,
+    };
+    this.transcript.push({
+      request: label,
+      status: res.status,
+      headers: [statusLine, ...this.normaliseHeaders(res)],
+      body: relativise(res.text.replaceAll(this.target.url, "<url>"), this.base),
+    });
+    return res;
   }
 
   /**
@@ -401,6 +437,21 @@ export class Watch {
   close(): void {
     this.stream.close();
   }
+}
+
+/** Decodes a chunked body (bounded by what arrived). */
+function dechunk(data: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at < data.length) {
+    const eol = data.indexOf("\r\n", at);
+    if (eol < 0) break;
+    const size = Number.parseInt(data.subarray(at, eol).toString("latin1"), 16);
+    if (!Number.isFinite(size) || size === 0) break;
+    parts.push(data.subarray(eol + 2, eol + 2 + size));
+    at = eol + 2 + size + 2;
+  }
+  return Buffer.concat(parts);
 }
 
 /** JSON string encoding as Go's encoding/json writes it (spec §1.3). */
