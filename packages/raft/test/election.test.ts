@@ -36,6 +36,30 @@ describe("election", () => {
     }
   });
 
+  it("liveness: with only a connected quorum (two of five down), a leader emerges and proposals commit", () => {
+    const c = new Cluster([1n, 2n, 3n, 4n, 5n]);
+    c.settle();
+    c.isolate(4n);
+    c.isolate(5n);
+    let ticks = 0;
+    const majority = [1n, 2n, 3n];
+    const leaderOfMajority = () => c.leaders().find((id) => majority.includes(id));
+    while (leaderOfMajority() === undefined && ticks < 80) {
+      c.tick(1);
+      ticks++;
+    }
+    expect(leaderOfMajority()).toBeDefined();
+    expect(ticks).toBeLessThanOrEqual(60); // a few election timeouts of 10 ticks
+    for (let i = 0; i < 10; i++) c.propose(leaderOfMajority()!, `p${i}`);
+    c.tick(2);
+    const want = Array.from({ length: 10 }, (_, i) => `p${i}`);
+    for (const id of majority) expect(c.member(id).applied).toEqual(want);
+    // The two that were down catch up once they are back.
+    c.heal();
+    c.tick(5);
+    for (const id of [4n, 5n]) expect(c.member(id).applied).toEqual(want);
+  });
+
   it("a candidate with a shorter log is refused (election restriction, §5.4.1)", () => {
     const c = new Cluster([1n, 2n, 3n], { preVote: false, checkQuorum: false });
     c.settle();
