@@ -4,7 +4,7 @@
  * exit with the same code (spec etcdctl-v2.md), after masking member ids,
  * names and URLs; indexes are compared relative to the index before each case.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import {
   type CaseContext,
   conformance,
@@ -63,12 +63,42 @@ function normalise(c: CaseContext, text: string, options: CtlOptions): string {
   return out;
 }
 
+const advertised = new WeakMap<CaseContext, string>();
+
+/**
+ * The client URLs the server advertises in /v2/members. etcdctl syncs first
+ * and then talks only to those (etcdctl-v2.md §1.1), so a server advertising
+ * anything but its own URL would send etcdctl elsewhere — possibly to a real
+ * etcd on 2379. Such a run is refused and fails the case.
+ */
+async function advertisedUrls(c: CaseContext): Promise<string> {
+  let urls = advertised.get(c);
+  if (urls === undefined) {
+    const res = await c.get("/v2/members", { unrecorded: true });
+    try {
+      const parsed = JSON.parse(res.text) as { members: { clientURLs: string[] }[] };
+      urls = parsed.members.flatMap((m) => m.clientURLs).join(",");
+    } catch {
+      urls = `<unparsable /v2/members: ${res.status}>`;
+    }
+    advertised.set(c, urls);
+  }
+  return urls;
+}
+
 /** Runs `etcdctl <args>` against the case's target and records the outcome. */
 async function ctl(
   c: CaseContext,
   args: readonly string[],
   options: CtlOptions = {},
 ): Promise<Run> {
+  const urls = await advertisedUrls(c);
+  if (urls !== c.target.url) {
+    const stderr = `not run: /v2/members advertises ${urls}, not ${c.target.url}`;
+    c.fail(`etcdctl ${args.join(" ")}: ${stderr}`);
+    c.note(`etcdctl ${args.join(" ")}`, `refused: ${stderr.replaceAll(c.target.url, "<url>")}`);
+    return { code: -2, stdout: "", stderr };
+  }
   const run = await exec(c.target.url, args, options.timeoutMs ?? 15_000);
   c.note(
     `etcdctl ${args.join(" ")}`,
@@ -296,6 +326,49 @@ conformance(
       await new Promise((r) => setTimeout(r, 1_000));
       await c.put(c.keys("/live"), "value=now", { unrecorded: true });
       expectRun(c, await pending, 0, "now\n");
+    });
+
+    kase("watch --forever --recursive prints every event until stopped", async (c) => {
+      const urls = await advertisedUrls(c);
+      if (urls !== c.target.url) {
+        c.fail(`not run: /v2/members advertises ${urls}`);
+        return;
+      }
+      const child = spawn(
+        etcdctl?.path ?? "etcdctl",
+        [
+          "--endpoints",
+          c.target.url,
+          "watch",
+          "-f",
+          "-r",
+          "--after-index",
+          String(c.base),
+          c.k("/wd"),
+        ],
+        {
+          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ETCDCTL_API: "2" },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      let out = "";
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        out += d;
+      });
+      try {
+        await c.put(c.keys("/wd/sub/a"), "value=1", { unrecorded: true });
+        await c.put(c.keys("/wd/b"), "value=2", { unrecorded: true });
+        await c.del(c.keys("/wd/b"), { unrecorded: true });
+        const deadline = Date.now() + 8_000;
+        while (!out.includes("PrevNode.Value: 2\n") && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        child.kill("SIGTERM");
+      }
+      const expected = `[set] ${c.k("/wd/sub/a")}\n1\n[set] ${c.k("/wd/b")}\n2\n[delete] ${c.k("/wd/b")}\nPrevNode.Value: 2\n`;
+      c.eq(out, expected, "stdout");
+      c.note("etcdctl watch -f -r", out);
     });
 
     kase("member list and cluster-health", async (c) => {
