@@ -53,6 +53,8 @@ export interface SimResult {
   /** Snapshots delivered to a member that fell behind the compacted log. */
   snapshotsSent: number;
   transfers: number;
+  /** Readies finished on a later step than they were persisted. */
+  asyncReadies: number;
   steps?: number;
 }
 
@@ -64,6 +66,8 @@ interface AppState {
 interface SimMember {
   id: bigint;
   raft: RaftNode | null;
+  /** A Ready persisted but not yet finished (asynchronous persistence). */
+  pending: { rd: Ready; snapApp: AppState | undefined } | null;
   storage: MemoryLogStorage;
   app: AppState;
   /** The app state stored with the storage's snapshot. */
@@ -121,6 +125,7 @@ export class Simulation {
   private readonly partitionRate: number;
   private readonly confRate: number;
   private readonly preVote: boolean;
+  private readonly asyncRate: number;
   private readonly checkQuorum: boolean;
   // What the checks remember.
   private readonly leaderOfTerm = new Map<number, bigint>();
@@ -140,6 +145,7 @@ export class Simulation {
     snapshots: 0,
     snapshotsSent: 0,
     transfers: 0,
+    asyncReadies: 0,
   };
 
   constructor(private readonly opts: SimOptions) {
@@ -152,6 +158,7 @@ export class Simulation {
     this.partitionRate = r() * 0.02;
     this.confRate = r() < 0.4 ? 0 : r() * 0.01;
     this.preVote = r() < 0.8;
+    this.asyncRate = r() < 0.5 ? 0 : r() * 0.5;
     this.checkQuorum = r() < 0.8;
     const peers = Array.from({ length: opts.size }, (_, i) => BigInt(i + 1));
     this.nextId = BigInt(opts.size + 1);
@@ -181,7 +188,14 @@ export class Simulation {
       checkQuorum: this.checkQuorum,
       ...(peers !== undefined ? { peers } : {}),
     });
-    this.members.set(id, { id, raft, storage, app: { ...snapApp }, snapApp: { ...snapApp } });
+    this.members.set(id, {
+      id,
+      raft,
+      pending: null,
+      storage,
+      app: { ...snapApp },
+      snapApp: { ...snapApp },
+    });
   }
 
   private alive(): SimMember[] {
@@ -353,7 +367,7 @@ export class Simulation {
 
   private snapshot(): void {
     const m = this.pick(this.alive());
-    if (m === undefined || m.raft!.hasReady()) return;
+    if (m === undefined || m.pending !== null || m.raft!.hasReady()) return;
     const snapIndex = m.storage.snapshot().metadata.index;
     if (m.app.index <= snapIndex) return;
     m.storage.createSnapshot(m.app.index, m.raft!.confState(), enc.encode(JSON.stringify(m.app)));
@@ -404,9 +418,18 @@ export class Simulation {
 
   // ---------------------------------------------------------------- the Ready loop and checks
 
+  /**
+   * Performs a member's Ready. Some seeds persist at once but finish (send, apply,
+   * advance) on a later step, with messages stepped in between — as a member whose
+   * disk writes are asynchronous would.
+   */
   private handleReady(m: SimMember): void {
     const raft = m.raft;
     if (raft === null) return; // stopped earlier in this step
+    if (m.pending !== null) {
+      if (this.healing || this.rand() < 0.5) this.finishReady(m, raft, m.pending);
+      return;
+    }
     if (!raft.hasReady()) return;
     const rd = raft.ready();
     if (rd.softState !== undefined && rd.softState.role === StateRole.Leader) {
@@ -428,6 +451,21 @@ export class Simulation {
       this.result.crashes++;
       return;
     }
+    const pending = { rd, snapApp };
+    if (!this.healing && this.rand() < this.asyncRate) {
+      m.pending = pending;
+      this.result.asyncReadies++;
+      return;
+    }
+    this.finishReady(m, raft, pending);
+  }
+
+  private finishReady(
+    m: SimMember,
+    raft: RaftNode,
+    { rd, snapApp }: { rd: Ready; snapApp: AppState | undefined },
+  ): void {
+    m.pending = null;
     for (const msg of rd.messages) this.send(msg);
     // Apply.
     if (rd.snapshot !== undefined && snapApp !== undefined) {

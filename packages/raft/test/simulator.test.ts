@@ -23,6 +23,7 @@ describe("simulator", () => {
         snapshots: 0,
         snapshotsSent: 0,
         transfers: 0,
+        asyncReadies: 0,
       };
       for (let i = 0; i < SEEDS; i++) {
         const seed = FIRST + i * 3 + [3, 5, 7].indexOf(size);
@@ -45,6 +46,7 @@ describe("simulator", () => {
       expect(totals.snapshots).toBeGreaterThan(0);
       expect(totals.snapshotsSent).toBeGreaterThan(0);
       expect(totals.transfers).toBeGreaterThan(0);
+      expect(totals.asyncReadies).toBeGreaterThan(0);
     });
   }
 });
