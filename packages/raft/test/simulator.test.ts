@@ -10,8 +10,17 @@ import { simulate } from "./sim.js";
 const SEEDS = Number(process.env.RAFT_SIM_SEEDS ?? 700);
 const FIRST = Number(process.env.RAFT_SIM_FIRST_SEED ?? 1);
 const STEPS = Number(process.env.RAFT_SIM_STEPS ?? 300);
+/** Replays one seed: RAFT_SIM_SEED=<seed> RAFT_SIM_SIZE=<3|5|7>. */
+const ONLY_SEED = process.env.RAFT_SIM_SEED;
+const ONLY_SIZE = Number(process.env.RAFT_SIM_SIZE ?? 3);
 
 describe("simulator", () => {
+  if (ONLY_SEED !== undefined) {
+    it(`replays seed ${ONLY_SEED} (${ONLY_SIZE} members, ${STEPS} steps)`, () => {
+      simulate({ seed: Number(ONLY_SEED), size: ONLY_SIZE, steps: STEPS });
+    });
+    return;
+  }
   for (const size of [3, 5, 7]) {
     it(`keeps Raft's safety properties over ${SEEDS} random schedules (${size} members)`, () => {
       const totals = {
@@ -32,8 +41,11 @@ describe("simulator", () => {
           for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r[k];
           if (process.env.RAFT_SIM_VERBOSE) console.log(seed, JSON.stringify(r));
         } catch (err) {
-          // The message names the seed; replay with RAFT_SIM_FIRST_SEED=<seed> RAFT_SIM_SEEDS=1.
-          console.error(`simulation failed: size ${size}, seed ${seed}`);
+          console.error(
+            `simulation failed: size ${size}, seed ${seed}; replay with\n` +
+              `  RAFT_SIM_SEED=${seed} RAFT_SIM_SIZE=${size} RAFT_SIM_STEPS=${STEPS} ` +
+              "pnpm --filter @cairn/raft exec vitest run test/simulator.test.ts",
+          );
           throw err;
         }
       }
