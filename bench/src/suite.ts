@@ -4,11 +4,23 @@
  * runs it.
  */
 
-/** One measured figure. Extra fields carry context (batch size, connections, ratio…). */
+/**
+ * One measured figure. Extra fields carry context (batch size, connections, ratio…).
+ *
+ * Side-by-side figures (Cairn against etcd) also set `system` and `case`:
+ * the harness pairs the two systems' figures with the same `suite` and `case`
+ * into a Cairn/etcd ratio, read in the direction `better` says.
+ */
 export interface Figure {
   name: string;
   value: number;
   unit: string;
+  /** Which implementation was measured. */
+  system?: "etcd" | "cairn";
+  /** What was measured, the same string for both systems (pairs them for ratios). */
+  case?: string;
+  /** Whether a larger value is better (throughput) or a smaller one (latency, memory). */
+  better?: "higher" | "lower";
   [context: string]: unknown;
 }
 
