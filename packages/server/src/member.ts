@@ -91,6 +91,10 @@ export interface MemberStatus {
   readonly appliedIndex: number;
   readonly startTime: Date;
   readonly leaderSince: Date | undefined;
+  /** Append requests received from a leader (`recvAppendRequestCnt`). */
+  readonly recvAppendRequests: number;
+  /** Append requests sent to followers (`sendAppendRequestCnt`). */
+  readonly sendAppendRequests: number;
 }
 
 interface Waiter {
@@ -181,6 +185,9 @@ export class Member {
   #persistedTerm = -1;
   #persistedVote: bigint = -1n;
   #publishing = false;
+  #campaigned = false;
+  #recvAppend = 0;
+  #sendAppend = 0;
 
   private constructor(
     config: MemberConfig,
@@ -315,7 +322,9 @@ export class Member {
         if (this.#stopped) return;
         for (const frame of frames) {
           try {
-            this.#raft.step(decodeMessage(frame));
+            const message = decodeMessage(frame);
+            if (message.type === MessageType.App) this.#recvAppend++;
+            this.#raft.step(message);
           } catch (error) {
             this.#log.warn("dropped a bad raft message", { error: String(error) });
           }
@@ -354,9 +363,7 @@ export class Member {
       setInterval(() => this.#expirySweep(), SYNC_INTERVAL_MS),
       setInterval(() => void this.#publishAttributes(), SYNC_INTERVAL_MS),
     );
-    // A single-member cluster need not wait an election timeout to lead.
-    const voters = this.#raft.confState().voters;
-    if (voters.length <= 1) this.#raft.campaign();
+    this.#campaignIfAlone();
     this.#schedule();
   }
 
@@ -375,6 +382,8 @@ export class Member {
       appliedIndex: this.#applied,
       startTime: this.startTime,
       leaderSince: this.#leaderSince,
+      recvAppendRequests: this.#recvAppend,
+      sendAppendRequests: this.#sendAppend,
     };
   }
 
@@ -658,8 +667,22 @@ export class Member {
       this.#applied = rd.committedEntries[rd.committedEntries.length - 1]!.index;
       this.#releaseReads();
       await this.#maybeSnapshot();
+      this.#campaignIfAlone();
     }
     for (const rs of rd.readStates) this.#onReadState(rs.index, rs.context);
+  }
+
+  /**
+   * A member that is the only voter need not wait an election timeout to
+   * lead (after a restart too); checked once its configuration is applied.
+   */
+  #campaignIfAlone(): void {
+    if (this.#campaigned || this.#leader !== NONE) return;
+    const { voters } = this.#raft.confState();
+    if (voters.length === 1 && voters[0] === this.id) {
+      this.#campaigned = true;
+      this.#raft.campaign();
+    }
   }
 
   #persist(rd: Ready): void {
@@ -708,6 +731,7 @@ export class Member {
       void this.#sendSnapshot(m);
       return;
     }
+    if (m.type === MessageType.App) this.#sendAppend++;
     this.#sender.send(m.to, encodeMessage(m));
   }
 

@@ -34,6 +34,33 @@ interface PeerState {
   dropped: number;
   sentMessages: number;
   sentBytes: number;
+  /** Round trips of successful requests, for `/v2/stats/leader` (ms). */
+  latency: LatencyStats;
+  failures: number;
+  successes: number;
+}
+
+/** Running round-trip statistics of one peer link, in milliseconds (etcd's `LatencyStats`). */
+export interface LatencyStats {
+  current: number;
+  average: number;
+  standardDeviation: number;
+  minimum: number;
+  maximum: number;
+  /** Internal: sum of squares for the deviation. */
+  sumOfSquares: number;
+  count: number;
+}
+
+function recordLatency(l: LatencyStats, ms: number): void {
+  l.count++;
+  l.current = ms;
+  l.minimum = l.count === 1 ? ms : Math.min(l.minimum, ms);
+  l.maximum = Math.max(l.maximum, ms);
+  l.sumOfSquares += ms * ms;
+  l.average += (ms - l.average) / l.count;
+  const variance = l.sumOfSquares / l.count - l.average * l.average;
+  l.standardDeviation = Math.sqrt(Math.max(0, variance));
 }
 
 const MIN_BACKOFF_MS = 50;
@@ -84,6 +111,17 @@ export class PeerSender {
       dropped: 0,
       sentMessages: 0,
       sentBytes: 0,
+      latency: {
+        current: 0,
+        average: 0,
+        standardDeviation: 0,
+        minimum: 0,
+        maximum: 0,
+        sumOfSquares: 0,
+        count: 0,
+      },
+      failures: 0,
+      successes: 0,
     });
   }
 
@@ -105,9 +143,27 @@ export class PeerSender {
   }
 
   /** Counters for the stats endpoints. */
-  counters(id: bigint): { sentMessages: number; sentBytes: number; dropped: number } | undefined {
+  counters(id: bigint):
+    | {
+        sentMessages: number;
+        sentBytes: number;
+        dropped: number;
+        successes: number;
+        failures: number;
+        latency: Readonly<LatencyStats>;
+      }
+    | undefined {
     const p = this.#peers.get(id);
-    return p && { sentMessages: p.sentMessages, sentBytes: p.sentBytes, dropped: p.dropped };
+    return (
+      p && {
+        sentMessages: p.sentMessages,
+        sentBytes: p.sentBytes,
+        dropped: p.dropped,
+        successes: p.successes,
+        failures: p.failures,
+        latency: { ...p.latency },
+      }
+    );
   }
 
   /** Queues one encoded raft message for `to`; returns at once. */
@@ -213,6 +269,7 @@ export class PeerSender {
     peer.queuedBytes -= bytes;
     const url = `${peer.urls[peer.urlIndex % peer.urls.length]}${PEER_PATHS.messages}`;
     let ok = false;
+    const started = performance.now();
     try {
       const res = await this.#fetch(url, {
         method: "POST",
@@ -234,6 +291,8 @@ export class PeerSender {
         });
       } else {
         ok = true;
+        recordLatency(peer.latency, performance.now() - started);
+        peer.successes++;
         peer.sentMessages += batch.length;
         peer.sentBytes += bytes;
       }
@@ -257,6 +316,7 @@ export class PeerSender {
       return;
     }
     // A failed batch is lost: raft learns of it and re-sends from its progress.
+    peer.failures++;
     peer.reachable = false;
     peer.urlIndex++;
     this.#options.onUnreachable(to);

@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+/**
+ * The Cairn member binary: etcd's flags and ETCD_* variables in, a running
+ * member out. The only file that knows which runtime it is on (through the
+ * adapter it picks once) and that calls `serve`.
+ */
+import { createKvApi } from "@cairn/kv-api";
+import { BootstrapError, Member } from "@cairn/server";
+import {
+  type Config,
+  ConfigError,
+  checkBootstrap,
+  helpText,
+  parseConfig,
+  parseConfigFile,
+  USAGE_TEXT,
+  versionText,
+} from "./config/index.js";
+import { createJsonLogger, type Logger } from "./log/index.js";
+import { MemberBackend } from "./member-backend.js";
+import { detectRuntime, type Listener, type RuntimeAdapter } from "./runtime/index.js";
+
+/** Cairn's own version, printed by `--version`. */
+const CAIRN_VERSION = "0.1.0";
+
+async function loadConfig(rt: RuntimeAdapter): Promise<{ config: Config; log: Logger } | number> {
+  let parsed = parseConfig(rt.argv(), rt.env());
+  if (parsed.kind === "help") {
+    rt.writeStdout(helpText());
+    return 0;
+  }
+  if (parsed.kind === "version") {
+    rt.writeStdout(versionText({ cairnVersion: CAIRN_VERSION, runtime: rt.name }));
+    return 0;
+  }
+  if (parsed.kind === "config-file") {
+    parsed = parseConfigFile(await rt.readTextFile(parsed.path), parsed.path);
+  }
+  if (parsed.kind !== "run") return 1;
+  const log = createJsonLogger({
+    sink: (line) => rt.writeStderr(line),
+    level: parsed.config.logLevel as "debug" | "info" | "warn" | "error",
+  });
+  for (const n of parsed.notices) log[n.level](n.msg, { ...n.fields });
+  return { config: parsed.config, log };
+}
+
+function hostPort(url: string): { hostname: string; port: number } {
+  const u = new URL(url);
+  const hostname = u.hostname.replace(/^\[(.*)\]$/, "$1");
+  const port = u.port === "" ? (u.protocol === "https:" ? 443 : 80) : Number(u.port);
+  return { hostname, port };
+}
+
+async function run(rt: RuntimeAdapter): Promise<number> {
+  let loaded: Awaited<ReturnType<typeof loadConfig>>;
+  try {
+    loaded = await loadConfig(rt);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      rt.writeStderr(`${error.message}\n`);
+      if (error.showUsage) rt.writeStderr(USAGE_TEXT);
+      return error.exitCode;
+    }
+    throw error;
+  }
+  if (typeof loaded === "number") return loaded;
+  const { config, log } = loaded;
+
+  if (config.discovery !== "" || config.discoverySrv !== "") {
+    // Honest refusal until the discovery issue lands (see apps/discovery).
+    rt.writeStderr(
+      `--${config.discovery !== "" ? "discovery" : "discovery-srv"}: bootstrap by discovery is not implemented yet; use --initial-cluster\n`,
+    );
+    return 1;
+  }
+
+  let initialCluster: Map<string, string[]>;
+  try {
+    initialCluster = checkBootstrap(config);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      rt.writeStderr(`${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+
+  log.info("starting a member", {
+    name: config.name,
+    "data-dir": config.dataDir,
+    runtime: rt.name,
+    "cairn-version": CAIRN_VERSION,
+    "initial-cluster-state": config.initialClusterState,
+  });
+  let member: Member;
+  try {
+    member = await Member.open({
+      name: config.name,
+      dataDir: config.dataDir,
+      peerUrls: config.initialAdvertisePeerUrls,
+      clientUrls: config.advertiseClientUrls,
+      initialCluster,
+      initialClusterState: config.initialClusterState,
+      initialClusterToken: config.initialClusterToken,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      electionTimeoutMs: config.electionTimeoutMs,
+      snapshotCount: config.snapshotCount,
+      strictReconfigCheck: config.strictReconfigCheck,
+      historySize: config.v2HistorySize,
+      logger: log,
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log.error(error instanceof BootstrapError ? message : "failed to open the member", {
+      error: message,
+    });
+    rt.writeStderr(`${message}\n`);
+    return 1;
+  }
+
+  const listeners: Listener[] = [];
+  try {
+    const peerApp = member.peerApi();
+    for (const url of config.listenPeerUrls) {
+      listeners.push(await rt.serve(peerApp.fetch, hostPort(url)));
+      log.info("listening for peers", { address: url });
+    }
+    const app = createKvApi(new MemberBackend(member), { cors: config.cors });
+    for (const url of config.listenClientUrls) {
+      listeners.push(await rt.serve(app.fetch, hostPort(url)));
+      log.info("serving client traffic insecurely; this is strongly discouraged!", {
+        address: url,
+      });
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log.error("failed to listen", { error: message });
+    rt.writeStderr(`listen failed: ${message}\n`);
+    await member.stop("listen failed");
+    for (const l of listeners) await l.close();
+    return 1;
+  }
+  member.start();
+
+  let exitCode = 0;
+  rt.onShutdown((signal) => {
+    log.info("received signal; shutting down", { signal });
+    void member.stop(`signal ${signal}`);
+  });
+  const reason = await member.stopped;
+  if (reason === "removed" || reason === "fatal error") exitCode = 1;
+  await Promise.all(listeners.map((l) => l.close()));
+  return exitCode;
+}
+
+const runtime = await detectRuntime();
+try {
+  runtime.exit(await run(runtime));
+} catch (error) {
+  runtime.writeStderr(
+    `cairn: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  runtime.exit(1);
+}

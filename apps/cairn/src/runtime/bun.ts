@@ -1,0 +1,60 @@
+import type { RuntimeAdapter } from "./types.js";
+
+interface BunServer {
+  stop(closeActiveConnections?: boolean): Promise<void> | void;
+}
+interface BunGlobal {
+  serve(options: {
+    fetch: (request: Request) => Response | Promise<Response>;
+    hostname: string;
+    port: number;
+  }): BunServer;
+  file(path: string): { text(): Promise<string> };
+  argv: string[];
+  env: Record<string, string | undefined>;
+  write(target: unknown, text: string): Promise<number>;
+  stdout: unknown;
+  stderr: unknown;
+}
+
+const bun = (globalThis as unknown as { Bun: BunGlobal }).Bun;
+const proc = (
+  globalThis as unknown as {
+    process: {
+      argv: string[];
+      on(signal: string, fn: () => void): void;
+      exit(code: number): never;
+      stdout: { write(text: string): void };
+      stderr: { write(text: string): void };
+    };
+  }
+).process;
+
+/** Bun: Bun.serve for HTTP (its own fast server), Bun.file for files. */
+export const bunRuntime: RuntimeAdapter = {
+  name: "bun",
+  argv: () => proc.argv.slice(2),
+  env: () => bun.env,
+  async serve(handler, { hostname, port }) {
+    const server = bun.serve({ fetch: handler, hostname, port });
+    return {
+      close: async () => {
+        await server.stop(true);
+      },
+    };
+  },
+  onShutdown(fn) {
+    let called = false;
+    for (const signal of ["SIGINT", "SIGTERM"]) {
+      proc.on(signal, () => {
+        if (called) return;
+        called = true;
+        fn(signal);
+      });
+    }
+  },
+  writeStdout: (text) => proc.stdout.write(text),
+  writeStderr: (text) => proc.stderr.write(text),
+  readTextFile: (path) => bun.file(path).text(),
+  exit: (code) => proc.exit(code),
+};

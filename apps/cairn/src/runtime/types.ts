@@ -1,0 +1,24 @@
+/** A request handler in the Web-standard shape every runtime serves. */
+export type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+/** A listening server started through a {@link RuntimeAdapter}. */
+export interface Listener {
+  close(): Promise<void>;
+}
+
+/**
+ * What the member binary needs from the runtime it runs on. Everything else
+ * (fetch, streams, crypto, timers) is Web-standard and used directly.
+ */
+export interface RuntimeAdapter {
+  readonly name: "node" | "bun" | "deno";
+  argv(): string[];
+  env(): Record<string, string | undefined>;
+  serve(handler: FetchHandler, options: { hostname: string; port: number }): Promise<Listener>;
+  /** Calls `fn` once on SIGINT or SIGTERM. */
+  onShutdown(fn: (signal: string) => void): void;
+  writeStdout(text: string): void;
+  writeStderr(text: string): void;
+  readTextFile(path: string): Promise<string>;
+  exit(code: number): never;
+}
