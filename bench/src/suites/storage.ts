@@ -1,5 +1,5 @@
 /**
- * `pnpm bench storage [--big-mb N] [--seconds S]`: durable append throughput
+ * `pnpm bench storage [--quick] [--big-mb N] [--seconds S]`: durable append throughput
  * of @cairn/storage (one transaction and one fsync per call) for batches of
  * 1, 16 and 256 entries of 256 bytes, side by side with this disk's raw rate
  * of a 4 KiB write + fdatasync measured in the same run; then the cost of the
@@ -27,61 +27,64 @@ function arg(args: readonly string[], name: string, fallback: number): number {
   return Number.isFinite(v) && v > 0 ? v : fallback;
 }
 
-/** ms per (4 KiB write + fdatasync), rewriting a small ring of blocks so only the data is synced. */
-function rawFsyncMs(dir: string, seconds: number): number {
-  const path = join(dir, "raw.bin");
-  const fd = openSync(path, "w");
-  const block = new Uint8Array(4096).fill(0x5a);
-  try {
-    // Pre-extend so the timed writes never change the file size.
-    for (let i = 0; i < 16; i++) writeSync(fd, block, 0, block.length, i * 4096);
-    fdatasyncSync(fd);
-    let n = 0;
-    const start = performance.now();
-    const until = start + seconds * 1000;
-    while (performance.now() < until || n < 20) {
-      writeSync(fd, block, 0, block.length, (n % 16) * 4096);
-      fdatasyncSync(fd);
-      n++;
-    }
-    return (performance.now() - start) / n;
-  } finally {
-    closeSync(fd);
-  }
+/** One timed sample: wall ms and CPU ms (user + system) per operation. */
+interface Sample {
+  wallMs: number;
+  cpuMs: number;
 }
 
-async function appendRate(
-  dir: string,
-  batch: number,
-  seconds: number,
-): Promise<{ msPerCall: number; entriesPerSec: number; calls: number }> {
+/** Runs `op` for about `ms` milliseconds (at least `min` times) and returns per-op costs. */
+function sample(op: () => void, ms: number, min = 5): Sample {
+  let n = 0;
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const until = start + ms;
+  while (performance.now() < until || n < min) {
+    op();
+    n++;
+  }
+  const wall = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  return { wallMs: wall / n, cpuMs: (used.user + used.system) / 1000 / n };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** A 4 KiB write + fdatasync, rewriting a small ring of pre-extended blocks (data only, no size change). */
+function rawFsync(dir: string): { op: () => void; close: () => void } {
+  const fd = openSync(join(dir, "raw.bin"), "w");
+  const block = new Uint8Array(4096).fill(0x5a);
+  for (let i = 0; i < 16; i++) writeSync(fd, block, 0, block.length, i * 4096);
+  fdatasyncSync(fd);
+  let n = 0;
+  return {
+    op: () => {
+      writeSync(fd, block, 0, block.length, (n++ % 16) * 4096);
+      fdatasyncSync(fd);
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+/** Appends of `batch` entries of 256 bytes, each with a hard state as the member writes it. */
+async function appender(dir: string, batch: number) {
   const path = join(dir, `append-${batch}.db`);
   const s = await openStorage(path);
-  try {
-    const data = new Uint8Array(256);
-    for (let i = 0; i < data.length; i++) data[i] = (i * 13) & 0xff;
-    let next = 1;
-    const call = () => {
-      const entries: Entry[] = [];
-      for (let i = 0; i < batch; i++) entries.push({ index: next + i, term: 1, type: 0, data });
-      next += batch;
-      // As the member does: the hard state rides in the same transaction.
-      s.append({ hardState: { term: 1, vote: 1n, commit: next - 1 }, entries });
-    };
-    for (let i = 0; i < 10; i++) call(); // warm up: WAL created, statements hot
-    let calls = 0;
-    const start = performance.now();
-    const until = start + seconds * 1000;
-    while (performance.now() < until || calls < 20) {
-      call();
-      calls++;
-    }
-    const ms = performance.now() - start;
-    return { msPerCall: ms / calls, entriesPerSec: (calls * batch * 1000) / ms, calls };
-  } finally {
-    s.close();
-    rmSync(path, { force: true });
-  }
+  const data = new Uint8Array(256);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 13) & 0xff;
+  let next = 1;
+  const op = () => {
+    const entries: Entry[] = [];
+    for (let i = 0; i < batch; i++) entries.push({ index: next + i, term: 1, type: 0, data });
+    next += batch;
+    s.append({ hardState: { term: 1, vote: 1n, commit: next - 1 }, entries });
+  };
+  for (let i = 0; i < 10; i++) op(); // warm up: WAL created, statements hot
+  return { batch, op, close: () => s.close() };
 }
 
 async function integrityCost(ctx: SuiteContext, dir: string, megabytes: number): Promise<void> {
@@ -113,31 +116,42 @@ async function integrityCost(ctx: SuiteContext, dir: string, megabytes: number):
       });
     }
   }
-  // Reading cost with every INTEGER as bigint (what the drivers do) against
-  // the same columns read as REAL (plain numbers): the bigint toll.
+  // The toll of reading every INTEGER as bigint (what all three drivers do):
+  // the same 3-column values read from INTEGER columns (bigint) and from REAL
+  // columns (plain numbers), in small rows so only the conversion differs.
   s = await openStorage(path, { integrityCheck: "none" });
   try {
     const db = s.database;
-    const asBigint = db.prepare(
-      "SELECT idx, term, type FROM raft_entries WHERE idx >= ? AND idx < ?",
+    const rows = 50_000;
+    db.exec(
+      "CREATE TEMP TABLE t_int (a INTEGER, b INTEGER, c INTEGER); CREATE TEMP TABLE t_real (a REAL, b REAL, c REAL)",
     );
-    const asNumber = db.prepare(
-      "SELECT CAST(idx AS REAL) AS idx, CAST(term AS REAL) AS term, CAST(type AS REAL) AS type FROM raft_entries WHERE idx >= ? AND idx < ?",
-    );
-    const rows = Math.min(next - 1, 50_000);
-    for (const [label, stmt] of [
-      ["bigint", asBigint],
-      ["number", asNumber],
+    db.transaction(() => {
+      const a = db.prepare("INSERT INTO t_int VALUES (?, ?, ?)");
+      const b = db.prepare("INSERT INTO t_real VALUES (?, ?, ?)");
+      for (let i = 0; i < rows; i++) {
+        a.run(i * 1000, i, 1);
+        b.run(i * 1000, i, 1);
+      }
+    });
+    for (const [label, table] of [
+      ["bigint (INTEGER)", "t_int"],
+      ["number (REAL)", "t_real"],
     ] as const) {
-      stmt.all(1, rows + 1);
-      const start = performance.now();
-      for (let r = 0; r < 5; r++) stmt.all(1, rows + 1);
-      const ns = ((performance.now() - start) * 1e6) / (5 * rows);
-      ctx.report({ name: `read 3 integer columns as ${label}`, value: ns, unit: "ns/row" });
+      const stmt = db.prepare(`SELECT a, b, c FROM ${table}`);
+      stmt.all();
+      const x = sample(() => stmt.all(), 1000, 3);
+      ctx.report({
+        name: `read 3 columns as ${label}`,
+        value: (x.cpuMs * 1e6) / rows,
+        unit: "CPU ns/row",
+      });
     }
     const start = performance.now();
     let read = 0;
-    for (let lo = 1; lo + 256 <= rows; lo += 256) read += s.entries(lo, lo + 256).length;
+    for (let lo = 1; lo + 256 <= Math.min(next - 1, 20_000); lo += 256) {
+      read += s.entries(lo, lo + 256).length;
+    }
     const ms = performance.now() - start;
     ctx.report({
       name: "entries() read, 4000-byte entries, checksums verified",
@@ -155,56 +169,60 @@ const suite: Suite = {
   description:
     "durable appends (one fsync per call) for batches of 1/16/256 x 256 B, next to raw 4 KiB write+fdatasync; integrity-check cost on open",
   async run(ctx) {
-    const seconds = arg(ctx.args, "--seconds", 3);
-    const bigMb = arg(ctx.args, "--big-mb", 256);
+    // --quick (the harness's smoke flag): short runs and a small file.
+    const quick = ctx.args.includes("--quick");
+    const seconds = arg(ctx.args, "--seconds", quick ? 0.5 : 3);
+    const bigMb = arg(ctx.args, "--big-mb", quick ? 16 : 256);
     const dir = mkdtempSync(join(tmpdir(), "cairn-bench-storage-"));
     try {
       ctx.log(`files in ${dir} (the same disk for every figure)`);
-      const rawBefore = rawFsyncMs(dir, seconds);
-      ctx.report({ name: "raw 4 KiB write + fdatasync", value: rawBefore, unit: "ms" });
-      ctx.report({
-        name: "raw 4 KiB write + fdatasync rate",
-        value: 1000 / rawBefore,
-        unit: "ops/s",
-      });
-      const results: { batch: number; msPerCall: number; entriesPerSec: number }[] = [];
-      for (const batch of [1, 16, 256]) {
-        const r = await appendRate(dir, batch, seconds);
-        results.push({ batch, ...r });
-        ctx.log(`batch ${batch}: ${r.calls} calls`);
+      // The disk and CPUs are shared: raw fsync and every batch size are
+      // measured in interleaved rounds and compared round by round (medians),
+      // so a drift of the machine affects all of them alike.
+      const rounds = quick ? 3 : 12;
+      const slice = (seconds * 1000) / 4;
+      const raw = rawFsync(dir);
+      const appenders = [await appender(dir, 1), await appender(dir, 16), await appender(dir, 256)];
+      const rawSamples: Sample[] = [];
+      const samples = new Map<number, Sample[]>(appenders.map((a) => [a.batch, []]));
+      try {
+        for (let r = 0; r < rounds; r++) {
+          rawSamples.push(sample(raw.op, slice));
+          for (const a of appenders) samples.get(a.batch)!.push(sample(a.op, slice));
+        }
+      } finally {
+        raw.close();
+        for (const a of appenders) a.close();
       }
-      // Measure raw again and use the mean: a shared disk drifts.
-      const rawAfter = rawFsyncMs(dir, seconds);
-      const raw = (rawBefore + rawAfter) / 2;
-      ctx.report({ name: "raw 4 KiB write + fdatasync (after)", value: rawAfter, unit: "ms" });
-      for (const r of results) {
+      const rawMs = median(rawSamples.map((x) => x.wallMs));
+      ctx.report({ name: "raw 4 KiB write + fdatasync", value: rawMs, unit: "ms", rounds });
+      ctx.report({ name: "raw 4 KiB write + fdatasync rate", value: 1000 / rawMs, unit: "ops/s" });
+      for (const [batch, list] of samples) {
+        const wall = median(list.map((x) => x.wallMs));
+        const cpu = median(list.map((x) => x.cpuMs));
+        const ratio = median(list.map((x, i) => x.wallMs / rawSamples[i]!.wallMs));
         ctx.report({
-          name: `append batch=${r.batch} x 256 B`,
-          value: r.entriesPerSec,
+          name: `append batch=${batch} x 256 B`,
+          value: (batch * 1000) / wall,
           unit: "entries/s",
-          batch: r.batch,
+          batch,
         });
+        ctx.report({ name: `append batch=${batch} cost per call`, value: wall, unit: "ms", batch });
+        ctx.report({ name: `append batch=${batch} CPU per call`, value: cpu, unit: "ms", batch });
         ctx.report({
-          name: `append batch=${r.batch} cost per call`,
-          value: r.msPerCall,
-          unit: "ms",
-          batch: r.batch,
-        });
-        ctx.report({
-          name: `append batch=${r.batch} / raw fsync`,
-          value: r.msPerCall / raw,
+          name: `append batch=${batch} / raw fsync`,
+          value: ratio,
           unit: "x",
-          batch: r.batch,
-          target: r.batch === 1 ? 1.5 : undefined,
+          batch,
+          ...(batch === 1 ? { target: 1.5 } : {}),
         });
-      }
-      const b256 = results.find((r) => r.batch === 256);
-      if (b256 !== undefined) {
-        ctx.report({
-          name: "append batch=256 vs 150k entries/s target",
-          value: b256.entriesPerSec / 150_000,
-          unit: "x of target",
-        });
+        if (batch === 256) {
+          ctx.report({
+            name: "append batch=256 vs 150k entries/s target",
+            value: (batch * 1000) / wall / 150_000,
+            unit: "x of target",
+          });
+        }
       }
       await integrityCost(ctx, dir, bigMb);
     } finally {

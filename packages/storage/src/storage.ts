@@ -614,6 +614,7 @@ export class RaftStorage {
         );
       }
     }
+    if (entries.length === 0 && hs === undefined) return; // nothing to make durable
     const q = this.#q;
     this.#db.transaction(() => {
       if (entries.length > 0) {

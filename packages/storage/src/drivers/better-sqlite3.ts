@@ -9,21 +9,9 @@ import {
   type SqlDatabase,
   type SqlRow,
   type SqlStatement,
-  type SqlValue,
   toSqliteError,
   wrapConnection,
 } from "../driver.js";
-
-// better-sqlite3 binds Buffers; a plain Uint8Array is viewed as one without a copy.
-function bind(params: SqlValue[]): unknown[] {
-  for (let i = 0; i < params.length; i++) {
-    const p = params[i];
-    if (p instanceof Uint8Array && !Buffer.isBuffer(p)) {
-      params[i] = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
-    }
-  }
-  return params;
-}
 
 /** Opens `path` with better-sqlite3 behind Cairn's {@link SqlDatabase} interface. */
 export function open(path: string): SqlDatabase {
@@ -47,19 +35,19 @@ export function open(path: string): SqlDatabase {
       return {
         all: (...params) => {
           if (!reader) {
-            stmt.run(...bind(params));
+            stmt.run(...params);
             return [];
           }
-          return stmt.all(...bind(params)) as SqlRow[];
+          return stmt.all(...params) as SqlRow[];
         },
         get: (...params) => {
           if (!reader) {
-            stmt.run(...bind(params));
+            stmt.run(...params);
             return undefined;
           }
-          return stmt.get(...bind(params)) as SqlRow | undefined;
+          return stmt.get(...params) as SqlRow | undefined;
         },
-        run: (...params) => ({ changes: stmt.run(...bind(params)).changes }),
+        run: (...params) => ({ changes: stmt.run(...params).changes }),
       };
     },
     close: () => db.close(),
