@@ -10,6 +10,7 @@ import { getServers, resolveSrv } from "node:dns/promises";
 import process from "node:process";
 import { run } from "./cli.js";
 import type { CliIO, SrvRecord } from "./io.js";
+import { createTlsFetch } from "./tls-fetch.js";
 
 const interrupt = new AbortController();
 process.on("SIGINT", () => interrupt.abort(new Error("interrupted")));
@@ -97,6 +98,7 @@ const io: CliIO = {
         );
       });
     }),
+  fetchWithTls: createTlsFetch,
   interrupt: interrupt.signal,
   sleep: (ms, signal) =>
     new Promise((resolve) => {

@@ -48,7 +48,7 @@ describe.skipIf(etcdProgram() === undefined)(
       expect((await ctl("member", "list")).stdout).toContain(
         `${id}[unstarted]: peerURLs=http://127.0.0.1:1\n`,
       );
-  
+
       expect(await ctl("member", "remove", id!)).toEqual({
         stdout: `Removed member ${id} from cluster\n`,
         stderr: "",

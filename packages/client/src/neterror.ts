@@ -79,6 +79,28 @@ export function describeFetchError(url: string, error: unknown): NetFailure {
   ) {
     return { message: "EOF", connection: true };
   }
+  // TLS failures are not connection failures for etcdctl (its sync ignores them; the command then fails, exit 4).
+  const alert = /alert ([a-z ]+?)(?::|$)/i.exec(text);
+  if (alert !== null)
+    return { message: `remote error: tls: ${alert[1]!.toLowerCase()}`, connection: false };
+  if (
+    has(
+      "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+      "SELF_SIGNED_CERT_IN_CHAIN",
+      "DEPTH_ZERO_SELF_SIGNED_CERT",
+      "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+    )
+  ) {
+    return { message: "x509: certificate signed by unknown authority", connection: false };
+  }
+  if (has("CERT_HAS_EXPIRED"))
+    return { message: "x509: certificate has expired or is not yet valid", connection: false };
+  if (has("ERR_TLS_CERT_ALTNAME_INVALID")) {
+    return {
+      message: `x509: certificate is not valid for ${new URL(url).hostname}`,
+      connection: false,
+    };
+  }
   const first = errs[errs.length - 1];
   const msg =
     typeof first?.message === "string" && first.message !== "" ? first.message : String(error);
