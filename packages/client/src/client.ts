@@ -420,6 +420,7 @@ export class Client {
     const headers: Record<string, string> = {};
     if (req.contentType !== undefined) headers["content-type"] = req.contentType;
     if (this.#auth !== undefined) headers.authorization = this.#auth;
+    let answered = false;
     try {
       let res: Response;
       try {
@@ -433,6 +434,7 @@ export class Client {
       } finally {
         clearTimeout(headerTimer);
       }
+      answered = true;
       const body = await res.text();
       if (res.status >= 500 && !req.acceptServerErrors) {
         const text =
@@ -452,7 +454,7 @@ export class Client {
         );
       }
       const f = describeFetchError(url, error);
-      return new EndpointError(ep, f.message, f.connection, error);
+      return new EndpointError(ep, f.message, f.connection, error, answered);
     } finally {
       total.removeEventListener("abort", forward);
     }

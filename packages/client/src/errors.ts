@@ -123,11 +123,23 @@ export class EndpointError extends Error {
   readonly endpoint: string;
   /** True when the failure was at the connection level (refused, reset, timed out). */
   readonly connection: boolean;
+  /**
+   * True when the endpoint had answered (sent its headers) before the failure,
+   * e.g. a long poll whose connection was cut later: the endpoint was reachable.
+   */
+  readonly answered: boolean;
 
-  constructor(endpoint: string, message: string, connection: boolean, cause?: unknown) {
+  constructor(
+    endpoint: string,
+    message: string,
+    connection: boolean,
+    cause?: unknown,
+    answered = false,
+  ) {
     super(message, cause === undefined ? undefined : { cause });
     this.endpoint = endpoint;
     this.connection = connection;
+    this.answered = answered;
   }
 }
 

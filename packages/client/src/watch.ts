@@ -118,6 +118,15 @@ export class Watcher implements AsyncIterableIterator<KeysResponse> {
         }
         if (error instanceof ClusterUnavailableError && !this.#stop.signal.aborted) {
           const now = Date.now();
+          // A poll that was answered and cut later (a dropped connection, a client-side body
+          // timeout of the runtime's fetch) means an endpoint was reachable: resume at once.
+          if (error.errors.some((e) => e.answered)) {
+            failingSince = undefined;
+            attempt = 0;
+            this.#onReconnect?.(error, 0);
+            await sleep(25, this.#stop.signal); // never a busy loop against a flapping server
+            continue;
+          }
           failingSince ??= now;
           if (now - failingSince >= this.#reconnectTimeoutMs) {
             this.#done = true;

@@ -80,6 +80,19 @@ describe.skipIf(!etcd)("watch against etcd", () => {
     expect(reconnects.length).toBeGreaterThan(0);
   });
 
+  it("a poll cut after the server answered resumes at once, even with reconnectTimeoutMs 0", async () => {
+    const c = new Client({ endpoints: proxy.url });
+    const first = await direct.set("/w5/k", "a");
+    const w = c.watch("/w5/k", { afterIndex: first.index, reconnectTimeoutMs: 0 });
+    const pending = w.next();
+    await new Promise((r) => setTimeout(r, 200));
+    proxy.cut();
+    await new Promise((r) => setTimeout(r, 100));
+    await direct.set("/w5/k", "b");
+    expect((await pending).value?.node.value).toBe("b");
+    w.close();
+  });
+
   it("reports 401 when the history is gone, and the documented recovery works", async () => {
     const old = await direct.set("/w3/cfg", "a");
     // etcd keeps the last 1000 events: push the old index out of the history.
