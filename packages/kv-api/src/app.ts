@@ -63,7 +63,14 @@ function targetFromUrl(url: string): string {
 }
 
 /** Raw target chars beyond latin-1 mean the server decoded UTF-8; go back to bytes. */
-function targetBytes(t: string): string {
+function targetBytes(t0: string): string {
+  // An absolute-form target (`GET http://host/path`) addresses its path.
+  const t =
+    t0.charCodeAt(0) === 47
+      ? t0
+      : /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(t0)
+        ? targetFromUrl(t0)
+        : t0;
   for (let i = 0; i < t.length; i++) {
     if (t.charCodeAt(i) > 0xff) return toByteString(t);
   }
@@ -230,8 +237,8 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
       rest: path.slice("/v2/keys".length),
       rawQuery: c.get("rawQuery"),
       contentType: c.req.header("Content-Type") ?? null,
-      body: c.req.raw.body,
-      signal: c.req.raw.signal,
+      body: () => c.req.raw.body,
+      signal: () => c.req.raw.signal,
     });
   };
   keys.all("/", keysHandler);

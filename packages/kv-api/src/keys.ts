@@ -36,8 +36,10 @@ export interface KeysRequest {
   /** Raw query string (no `?`). */
   rawQuery: string;
   contentType: string | null;
-  body: ReadableStream<Uint8Array> | null;
-  signal: AbortSignal;
+  /** The body, fetched only when a form must be read (touching it can be costly for a server's lazy Request). */
+  body: () => ReadableStream<Uint8Array> | null;
+  /** Aborts when the client goes away; fetched only for watches. */
+  signal: () => AbortSignal;
 }
 
 function errorResponse(base: BaseHeaders, clusterId: string, e: V2ErrorData): Response {
@@ -96,8 +98,9 @@ async function parseForm(req: KeysRequest): Promise<Parsed | V2ErrorData> {
     const ct = req.contentType ?? "application/octet-stream";
     const media = parseMediaType(ct);
     if (media.error !== undefined) err = media.error;
-    if (media.type === "application/x-www-form-urlencoded" && req.body !== null) {
-      const bytes = await readLimited(req.body, MAX_FORM_BYTES);
+    const body = media.type === "application/x-www-form-urlencoded" ? req.body() : null;
+    if (body !== null) {
+      const bytes = await readLimited(body, MAX_FORM_BYTES);
       if (bytes === undefined) {
         return requestError(ErrorCode.InvalidForm, "http: POST too large");
       }
@@ -264,7 +267,7 @@ export async function handleKeys(
   const backend = ctx.backend;
   if (m === "GET" || m === "HEAD") {
     if (flags.wait) {
-      return watch(ctx, base, key, flags.recursive!, flags.stream!, waitIndex ?? 0, req.signal);
+      return watch(ctx, base, key, flags.recursive!, flags.stream!, waitIndex ?? 0, req.signal());
     }
     const r = await backend.read(
       { key, recursive: flags.recursive!, sorted: flags.sorted!, time },

@@ -1,6 +1,6 @@
-import type { Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { serve } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { createKvApi } from "../../src/app.js";
 import { LocalBackend } from "../../src/local-backend.js";
 
@@ -13,38 +13,174 @@ export interface CairnV2 {
 
 type Fetch = (request: Request, env?: unknown) => Response | Promise<Response>;
 
+/** Go's `%XX` check of a request-target path: a bad escape is a bare 400 from Go's server. */
+function hasBadEscape(target: string): boolean {
+  const q = target.indexOf("?");
+  const path = q === -1 ? target : target.slice(0, q);
+  return /%(?![0-9A-Fa-f]{2})/.test(path);
+}
+
+function raw(socket: Socket, text: string): void {
+  if (socket.writable) socket.end(Buffer.from(text, "latin1"));
+  else socket.destroy();
+}
+
+async function writeRaw(socket: Socket, res: Response): Promise<void> {
+  const body = Buffer.from(await res.arrayBuffer());
+  let head = `HTTP/1.1 ${res.status} ${res.statusText || STATUS_TEXT[res.status] || ""}\r\n`;
+  res.headers.forEach((v, k) => {
+    if (k !== "content-length" && k !== "connection" && k !== "date") head += `${k}: ${v}\r\n`;
+  });
+  head += `Date: ${new Date().toUTCString()}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+  if (socket.writable) socket.end(Buffer.concat([Buffer.from(head, "latin1"), body]));
+  else socket.destroy();
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: "OK",
+  201: "Created",
+  301: "Moved Permanently",
+  400: "Bad Request",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  412: "Precondition Failed",
+};
+
 /**
- * Node's HTTP parser rejects methods it does not know (`FOO`) before any
- * handler runs, where Go hands them to the handler (which answers 405). This
- * catches that parser error, builds the request itself and answers through
- * the app, so such requests get etcd's bytes too.
+ * Node's HTTP parser rejects some requests that Go's server hands to its
+ * handlers: unknown methods (`FOO`, answered 405 by etcd) and raw bytes
+ * above 0x7f in the request-target. This parses such a request from the raw
+ * packet and answers it through the app, so it gets etcd's bytes too.
  */
-export function answerUnknownMethods(server: Server, fetch: Fetch): void {
+export function answerParserRejects(server: Server, fetch: Fetch): void {
   server.on(
     "clientError",
     (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => {
-      const raw = err.rawPacket?.toString("latin1") ?? "";
-      const line = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\/\S*) HTTP\/1\.[01]\r?\n/.exec(raw);
-      if (err.code !== "HPE_INVALID_METHOD" || line === null || !socket.writable) {
-        if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-        else socket.destroy();
+      const packet = err.rawPacket?.toString("latin1") ?? "";
+      const headEnd = packet.indexOf("\r\n\r\n");
+      const line = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP\/1\.[01]\r\n/.exec(packet);
+      if (
+        (err.code !== "HPE_INVALID_METHOD" && err.code !== "HPE_INVALID_URL") ||
+        line === null ||
+        headEnd === -1
+      ) {
+        raw(socket, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
         return;
       }
+      const method = line[1]!;
       const target = line[2]!;
-      const request = new Request(`http://127.0.0.1${target}`, { method: line[1]! });
+      if (hasBadEscape(target)) {
+        raw(
+          socket,
+          "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request",
+        );
+        return;
+      }
+      const headers = new Headers();
+      for (const h of packet.slice(line[0].length, headEnd).split("\r\n")) {
+        const colon = h.indexOf(":");
+        if (colon > 0) {
+          try {
+            headers.append(h.slice(0, colon).trim(), h.slice(colon + 1).trim());
+          } catch {
+            // a header value fetch refuses: leave it out
+          }
+        }
+      }
+      const length = Number(headers.get("content-length") ?? "0");
+      const bodyBytes = err.rawPacket!.subarray(headEnd + 4, headEnd + 4 + length);
+      const init: RequestInit = { method, headers };
+      if (method !== "GET" && method !== "HEAD" && bodyBytes.length > 0) init.body = bodyBytes;
+      let request: Request;
+      try {
+        request = new Request(
+          `http://127.0.0.1${encodeURI(target.replace(/[^\x20-\x7e]/g, "_"))}`,
+          init,
+        );
+      } catch {
+        raw(socket, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+        return;
+      }
       void Promise.resolve(fetch(request, { incoming: { url: target } }))
-        .then(async (res) => {
-          const body = Buffer.from(await res.arrayBuffer());
-          let head = `HTTP/1.1 ${res.status} ${res.statusText || "Method Not Allowed"}\r\n`;
-          res.headers.forEach((v, k) => {
-            head += `${k}: ${v}\r\n`;
-          });
-          head += `Date: ${new Date().toUTCString()}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
-          socket.end(Buffer.concat([Buffer.from(head, "latin1"), body]));
-        })
+        .then((res) => writeRaw(socket, res))
         .catch(() => socket.destroy());
     },
   );
+}
+
+/**
+ * Go's server answers a few requests before any handler runs; Node's would
+ * pass them on (or fail differently). Returns true when it answered.
+ */
+function goServerPreamble(req: IncomingMessage, res: ServerResponse): boolean {
+  const url = req.url ?? "";
+  if (req.httpVersion === "1.1" && req.headers.host === undefined) {
+    raw(
+      req.socket,
+      "HTTP/1.1 400 Bad Request: missing required Host header\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request: missing required Host header",
+    );
+    return true;
+  }
+  if (url === "*" && req.method === "OPTIONS") {
+    res.writeHead(200, { "Content-Length": "0" });
+    res.end();
+    return true;
+  }
+  if (url.startsWith("/") && hasBadEscape(url)) {
+    raw(
+      req.socket,
+      "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request",
+    );
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Go answers an HTTP/1.0 request with an `HTTP/1.0` status line; Node always
+ * writes `HTTP/1.1`. Rewrites the status line of the next response on this
+ * socket.
+ */
+function answerAsHttp10(socket: Socket): void {
+  const write = socket.write;
+  const fix = (chunk: unknown): unknown => {
+    if (typeof chunk === "string" && chunk.startsWith("HTTP/1.1 "))
+      return `HTTP/1.0 ${chunk.slice(9)}`;
+    if (Buffer.isBuffer(chunk) && chunk.subarray(0, 9).toString("latin1") === "HTTP/1.1 ") {
+      const copy = Buffer.from(chunk);
+      copy.write("HTTP/1.0 ", 0, "latin1");
+      return copy;
+    }
+    return chunk;
+  };
+  socket.write = function patched(this: Socket, chunk: unknown, ...rest: unknown[]) {
+    socket.write = write;
+    return (write as (...a: unknown[]) => boolean).call(this, fix(chunk), ...rest);
+  } as typeof socket.write;
+}
+
+/**
+ * Serves a fetch-style app on Node the way etcd's Go server behaves at the
+ * HTTP level where Node differs (see {@link answerParserRejects} and
+ * `goServerPreamble`). Test support for now; the member's Node entry needs
+ * the same treatment.
+ */
+export async function serveLikeGo(
+  fetch: Fetch,
+  hostname = "127.0.0.1",
+): Promise<{ server: Server; port: number }> {
+  const listener = getRequestListener((req, env) => fetch(req, env), { hostname });
+  // Node answers a missing Host itself unless told not to; Go's answer differs.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
+    if (goServerPreamble(req, res)) return;
+    if (req.httpVersion === "1.0") answerAsHttp10(req.socket);
+    void listener(req, res);
+  });
+  answerParserRejects(server, fetch);
+  await new Promise<void>((resolve) => server.listen(0, hostname, resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no TCP address");
+  return { server, port: address.port };
 }
 
 /**
@@ -56,12 +192,7 @@ export async function startCairnV2(
   options: { historySize?: number; cors?: string[] } = {},
 ): Promise<CairnV2> {
   let fetch: Fetch = () => new Response(null, { status: 503 });
-  const { server, port } = await new Promise<{ server: Server; port: number }>((resolve) => {
-    const s = serve(
-      { fetch: (req, env) => fetch(req, env), hostname: "127.0.0.1", port: 0 },
-      (info) => resolve({ server: s as unknown as Server, port: info.port }),
-    );
-  });
+  const { server, port } = await serveLikeGo((req, env) => fetch(req, env));
   const url = `http://127.0.0.1:${port}`;
   const backend = new LocalBackend({
     clientURLs: [url],
@@ -70,7 +201,6 @@ export async function startCairnV2(
   });
   const app = createKvApi(backend, options.cors === undefined ? {} : { cors: options.cors });
   fetch = (req, env) => app.fetch(req, env);
-  answerUnknownMethods(server, (req, env) => app.fetch(req, env));
   return {
     url,
     async stop() {
