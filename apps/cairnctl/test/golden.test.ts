@@ -1,3 +1,4 @@
+import { freePort } from "@cairn/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Outcome, runInProcess } from "./support/run.js";
 import { mask } from "./support/script.js";
@@ -103,12 +104,32 @@ for (const target of TARGETS) {
       );
     });
 
+    it("cluster-health --forever checks every 10 s until Ctrl-C (exit 0)", async () => {
+      const ac = new AbortController();
+      const waits: number[] = [];
+      const r = await runInProcess(["--endpoints", server.url, "cluster-health", "-f"], {
+        interrupt: ac.signal,
+        sleep: async (ms) => {
+          waits.push(ms);
+          if (waits.length === 2) ac.abort(); // Ctrl-C during the second pause
+        },
+      });
+      const round =
+        "member ID is healthy: got healthy result from http://127.0.0.1:PORT\ncluster is healthy\n";
+      const pause = "\nnext check after 10 second...\n\n";
+      expect({ ...r, stdout: mask(r.stdout) }).toEqual(ok(round + pause + round + pause));
+      expect(waits).toEqual([10_000, 10_000]);
+    });
+
     it("an unreachable cluster is exit 2 with etcdctl's message", async () => {
-      const r = await runInProcess(["--endpoints", "http://127.0.0.1:9", "get", "/x"]);
-      expect(r.code).toBe(2);
-      expect(r.stdout).toBe("");
-      expect(r.stderr).toMatch(
-        /^Error: {2}client: etcd cluster is unavailable or misconfigured; error #0: .+\n\nerror #0: .+\n\n$/,
+      const port = await freePort();
+      const r = await runInProcess(["--endpoints", `http://127.0.0.1:${port}`, "get", "/x"]);
+      const dial = `dial tcp 127.0.0.1:${port}: connect: connection refused`;
+      expect(r).toEqual(
+        err(
+          `Error:  client: etcd cluster is unavailable or misconfigured; error #0: ${dial}\n\nerror #0: ${dial}\n\n`,
+          2,
+        ),
       );
     });
   });

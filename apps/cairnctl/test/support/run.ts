@@ -13,7 +13,12 @@ export interface Outcome {
 /** Runs cairnctl in-process with captured I/O (stdin as given, no SRV, no TTY). */
 export async function runInProcess(
   argv: readonly string[],
-  options: { stdin?: string; env?: Record<string, string>; interrupt?: AbortSignal } = {},
+  options: {
+    stdin?: string;
+    env?: Record<string, string>;
+    interrupt?: AbortSignal;
+    sleep?: CliIO["sleep"];
+  } = {},
 ): Promise<Outcome> {
   let stdout = "";
   let stderr = "";
@@ -34,7 +39,7 @@ export async function runInProcess(
       throw new Error("spawn is not available in-process");
     },
     interrupt: options.interrupt ?? new AbortController().signal,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
   };
   const code = await run(argv, io);
   return { stdout, stderr, code };
