@@ -26,7 +26,7 @@ const vitest = join(
   "vitest.mjs",
 );
 console.error(`soak: ${seeds} seeds per cluster size, ${steps} steps each, first seed ${first}`);
-const r = spawnSync(process.execPath, [vitest, "run", "test/simulator.test.ts"], {
+const r = spawnSync(process.execPath, [vitest, "run", "test/simulator.test.ts", "--testTimeout", "86400000"], {
   cwd: pkg,
   stdio: "inherit",
   env: {
