@@ -14,6 +14,12 @@ export interface RawResponse {
   readonly headers: readonly (readonly [string, string])[];
   readonly body: Buffer;
   readonly text: string;
+  /**
+   * False when the connection closed before the whole body arrived (a server
+   * that answers without reading a large request body may reset the
+   * connection while its answer is still in flight).
+   */
+  readonly complete?: boolean;
 }
 
 /** One request, sent verbatim. */
@@ -82,6 +88,7 @@ export function send(baseUrl: string, req: RawRequest): Promise<RawResponse> {
               headers: pairs(res),
               body,
               text: body.toString("utf8"),
+              complete: res.complete,
             }),
           );
         };
