@@ -8,9 +8,10 @@
  *   separate value (`--sort=false` works);
  * - for a command, urfave first moves the arguments that are *defined* flags
  *   of that command (and the value after a non-`=` flag) in front of the
- *   others, stopping at `--`. That is why `get /k --sort` works while in
- *   `set /k -5` the `-5` stays a value, and why `mk --in-order /q v --ttl 5`
- *   swallows `/q` as the flag's follower (etcdctl-v2.md §5).
+ *   others (a `--` goes to the front of the rest, see `reorderArgs`). That
+ *   is why `get /k --sort` works while in `set /k -5` the `-5` stays a value,
+ *   and why `mk --in-order /q v --ttl 5` swallows `/q` as the flag's
+ *   follower (etcdctl-v2.md §5).
  *
  * The error texts are Go's, since etcdctl prints them.
  */
