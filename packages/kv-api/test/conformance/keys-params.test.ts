@@ -435,6 +435,48 @@ conformance("§3 /v2/keys request parsing", "kp", (kase) => {
     );
   });
 
+  kase("bodies: odd or empty Content-Types are ignored; a malformed one is 210", async (c) => {
+    let n = 0;
+    for (const ct of [
+      "",
+      "application/json; charset=utf-8",
+      "application/x-www-form-urlencodedx",
+    ]) {
+      n++;
+      c.ok(
+        await c.put(c.keys(`/b${n}`), '{"value":"j"}', { contentType: ct }),
+        201,
+        event("set", file(c.k(`/b${n}`), "", c.i(n))),
+        c.i(n),
+      );
+    }
+    // Go parses the media type of every PUT/POST body before deciding to ignore it.
+    c.err(
+      await c.put(c.keys("/bad"), "value=v", { contentType: "x/y; z" }),
+      400,
+      210,
+      "Invalid POST form",
+      "mime: invalid media parameter",
+      0,
+    );
+  });
+
+  kase("refresh=false (or any false spelling) is an ordinary write", async (c) => {
+    c.ok(
+      await c.put(c.keys("/a?refresh=false"), "value=t"),
+      201,
+      event("set", file(c.k("/a"), "t", c.i(1))),
+      c.i(1),
+    );
+    c.ok(
+      await c.put(c.keys("/a"), "value=u&refresh=0"),
+      200,
+      event("set", file(c.k("/a"), "u", c.i(2)), file(c.k("/a"), "t", c.i(1))),
+      c.i(2),
+    );
+    c.err(await c.put(c.keys("?refresh=F"), "value=t"), 403, 102, "Not a file", c.k(), c.i(2));
+  });
+
   kase("bodies: a value over --max-request-bytes (1.5 MiB) is accepted", async (c) => {
     const big = "x".repeat(2 * 1024 * 1024);
     const res = await c.put(c.keys("/big"), `value=${big}`, { mask: (b) => b.replace(big, "BIG") });
