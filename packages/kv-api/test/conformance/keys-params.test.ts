@@ -497,6 +497,29 @@ conformance("§3 /v2/keys request parsing", "kp", (kase) => {
     c.eq(await c.index(), c.base, "index after the rejected request");
   });
 
+  kase("a raw non-UTF-8 byte in the query is just a byte (and bypasses no check)", async (c) => {
+    // node:http sends U+00E9 in the request target as the single byte 0xE9,
+    // which Go's encoder writes as the escape \ufffd.
+    c.ok(
+      await c.put(c.keys("/q?value=\u00e9")),
+      201,
+      `{"action":"set","node":{"key":"${c.k("/q")}","value":"\\ufffd","modifiedIndex":${c.i(1)},"createdIndex":${c.i(1)}}}\n`,
+      c.i(1),
+    );
+    const big = `value=${"x".repeat(10 * 1024 * 1024 + 10)}`;
+    c.err(
+      await c.post(c.keys("/big?unknown=\u00e9"), big, {
+        mask: (b) => b.replace(/x{100,}/g, "XS"),
+      }),
+      400,
+      210,
+      "Invalid POST form",
+      "http: POST too large",
+      0,
+    );
+    c.eq(await c.index(), c.i(1), "index after the rejected request");
+  });
+
   kase("key paths: percent-decoded, cleaned; %2F is a separator", async (c) => {
     c.ok(
       await c.put(c.keys("/sp%20ace"), "value=1"),
