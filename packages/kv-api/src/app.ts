@@ -2,6 +2,7 @@ import { ErrorCode, formatRfc3339Nano, type Micros, v2ErrorData } from "@cairn/v
 import { type Context, Hono } from "hono";
 import type { Backend, MemberInfo, SelfStats } from "./backend.js";
 import { decodeGoUtf8, FormError, unescapeBytes } from "./form.js";
+import { goJsonKind, goJsonSyntaxError } from "./gojson.js";
 import {
   type BaseHeaders,
   corsHeaders,
@@ -109,47 +110,43 @@ const MEMBER_URL_SCHEMES = new Set(["http:", "https:", "unix:", "unixs:"]);
 /** etcd's types.NewURLs checks (spec §9); returns sorted URLs or the error text. */
 function validatePeerURLs(raw: unknown): string[] | string {
   if (raw === undefined || raw === null) return "no valid URLs given";
-  if (!Array.isArray(raw))
-    return "json: cannot unmarshal into Go struct field .peerURLs of type []string";
+  if (!Array.isArray(raw)) {
+    return `json: cannot unmarshal ${goJsonKind(raw)} into Go struct field .peerURLs of type []string`;
+  }
   if (raw.length === 0) return "no valid URLs given";
   const out: string[] = [];
   for (const item of raw) {
-    if (typeof item !== "string") {
-      return `json: cannot unmarshal ${typeof item === "number" ? "number" : typeof item === "boolean" ? "bool" : "object"} into Go struct field .peerURLs of type string`;
+    // Go leaves a null element as "", which then fails the scheme check.
+    if (item !== null && typeof item !== "string") {
+      return `json: cannot unmarshal ${goJsonKind(item)} into Go struct field .peerURLs of type string`;
     }
-    const s = item.trim();
-    let u: URL;
-    try {
-      u = new URL(s);
-    } catch {
-      return `parse ${goString(s)}: invalid URL`;
-    }
-    if (!MEMBER_URL_SCHEMES.has(u.protocol)) {
+    const s = (item ?? "").trim();
+    // Go's url.Parse is lenient; these are the checks etcd's NewURLs makes.
+    if (s.startsWith(":")) return `parse ${goString(s)}: missing protocol scheme`;
+    const m = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(s);
+    const scheme = m === null ? "" : m[1]!.toLowerCase();
+    if (!MEMBER_URL_SCHEMES.has(`${scheme}:`)) {
       return `URL scheme must be http, https, unix, or unixs: ${s}`;
     }
-    const afterScheme = s.slice(u.protocol.length + 2);
-    const hostEnd = afterScheme.search(/[/?#]/);
-    const host = hostEnd === -1 ? afterScheme : afterScheme.slice(0, hostEnd);
-    if (!/^(\[[^\]]*\]|[^:[\]]*):[^:]*$/.test(host)) {
+    const rest = s.slice(scheme.length + 1);
+    let host = "";
+    let path = "";
+    if (rest.startsWith("//")) {
+      const end = rest.slice(2).search(/[/?#]/);
+      const authority = end === -1 ? rest.slice(2) : rest.slice(2, 2 + end);
+      host = authority.slice(authority.lastIndexOf("@") + 1);
+      if (end !== -1 && rest[2 + end] === "/") path = rest.slice(2 + end).split(/[?#]/)[0]!;
+    }
+    if (host.startsWith("[") && !host.includes("]")) {
+      return `parse ${goString(s)}: missing ']' in host`;
+    }
+    if (!/^(\[[^\]]*\]:[^:]*|[^:[\]]*:[^:]*)$/.test(host)) {
       return `URL address does not have the form "host:port": ${s}`;
     }
-    if (hostEnd !== -1 && afterScheme[hostEnd] === "/") {
-      return `URL must not contain a path: ${s}`;
-    }
+    if (path !== "") return `URL must not contain a path: ${s}`;
     out.push(s);
   }
   return out.sort();
-}
-
-/** Go-like message for a JSON syntax error. */
-function jsonSyntaxMessage(text: string): string {
-  const t = text.trimStart();
-  if (t === "") return "unexpected end of JSON input";
-  const c = t[0]!;
-  if (!'{["-0123456789tfn'.includes(c)) {
-    return `invalid character '${c}' looking for beginning of value`;
-  }
-  return "unexpected end of JSON input";
 }
 
 /**
@@ -291,18 +288,15 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
       return messageError(h, 415, renderMessage(`Bad Content-Type ${ct}, accept application/json`));
     }
     const text = await c.req.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return messageError(h, 400, renderMessage(jsonSyntaxMessage(text)));
-    }
+    const syntax = goJsonSyntaxError(text);
+    if (syntax !== undefined) return messageError(h, 400, renderMessage(syntax));
+    const body: unknown = JSON.parse(text);
     const peerURLs =
       typeof body === "object" && body !== null && !Array.isArray(body)
         ? validatePeerURLs((body as { peerURLs?: unknown }).peerURLs)
         : body === null
           ? validatePeerURLs(undefined)
-          : `json: cannot unmarshal ${Array.isArray(body) ? "array" : typeof body === "string" ? "string" : typeof body === "number" ? "number" : "bool"} into Go value of type struct { PeerURLs []string "json:\\"peerURLs\\"" }`;
+          : `json: cannot unmarshal ${goJsonKind(body)} into Go value of type struct { PeerURLs []string "json:\\"peerURLs\\"" }`;
     if (typeof peerURLs === "string") return messageError(h, 400, renderMessage(peerURLs));
     if (m === "POST") {
       const r = await backend.addMember(peerURLs);

@@ -209,6 +209,12 @@ export class LocalBackend implements Backend {
         return { error: { status: 409, message: "membership: peerURL exists" } };
       }
     }
+    // etcd's strict reconfiguration check: members added here never start,
+    // and a member that is not connected to every voting peer refuses to add
+    // another (a 1-of-1 cluster may add one, then loses quorum on etcd).
+    if (this.memberList.size > 1) {
+      return { error: { status: 500, message: "Internal Server Error" } };
+    }
     const id = idHex(computeMemberId(urls, String(Math.floor(this.clock() / 1e6))));
     const member: MemberInfo = { id, name: "", peerURLs: urls, clientURLs: [] };
     this.memberList.set(id, member);
