@@ -26,14 +26,18 @@ const vitest = join(
   "vitest.mjs",
 );
 console.error(`soak: ${seeds} seeds per cluster size, ${steps} steps each, first seed ${first}`);
-const r = spawnSync(process.execPath, [vitest, "run", "test/simulator.test.ts", "--testTimeout", "86400000"], {
-  cwd: pkg,
-  stdio: "inherit",
-  env: {
-    ...process.env,
-    RAFT_SIM_SEEDS: String(seeds),
-    RAFT_SIM_STEPS: String(steps),
-    RAFT_SIM_FIRST_SEED: String(first),
+const r = spawnSync(
+  process.execPath,
+  [vitest, "run", "test/simulator.test.ts", "--testTimeout", "86400000"],
+  {
+    cwd: pkg,
+    stdio: "inherit",
+    env: {
+      ...process.env,
+      RAFT_SIM_SEEDS: String(seeds),
+      RAFT_SIM_STEPS: String(steps),
+      RAFT_SIM_FIRST_SEED: String(first),
+    },
   },
-});
+);
 process.exit(r.status ?? 1);

@@ -370,12 +370,11 @@ export class RaftNode {
         this.becomeFollower(m.term, NONE);
       }
     } else if (m.term < this.term) {
-      if (
-        (this.checkQuorum || this.preVote) &&
-        (m.type === MessageType.Heartbeat || m.type === MessageType.App)
-      ) {
-        // A stale leader (e.g. just back from a partition) learns our term and steps
-        // down; without this, with pre-vote, the cluster could stay stuck behind it.
+      if (m.type === MessageType.Heartbeat || m.type === MessageType.App) {
+        // Reject a stale leader with our term (§5.1) so it steps down. etcd answers only
+        // with CheckQuorum or PreVote on, relying otherwise on our vote requests; but a
+        // member whose configuration is stale may not even ask the current members, and
+        // would then stay cut off forever (found by the simulator).
         this.send(newMessage({ type: MessageType.AppResp, to: m.from }));
       } else if (m.type === MessageType.PreVote) {
         this.send(
