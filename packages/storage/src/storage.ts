@@ -282,16 +282,18 @@ export async function openStorage(
   const existed = existsSync(file) && statSync(file).size > 0;
   const key = realpathSync(dirname(file)) + file.slice(dirname(file).length);
   if (openPaths.has(key)) throw new DataDirLockedError(file);
-
-  const driverOptions = options.driver === undefined ? {} : { driver: options.driver };
-  const db = await openDatabase(file, { ...driverOptions, pragmas: false });
+  // Claimed before the first await, so two concurrent opens cannot both pass.
+  openPaths.add(key);
+  let db: SqlDatabase | undefined;
   try {
+    const driverOptions = options.driver === undefined ? {} : { driver: options.driver };
+    db = await openDatabase(file, { ...driverOptions, pragmas: false });
     const storage = initialize(db, file, existed, options);
-    openPaths.add(key);
     storage.onClose(() => openPaths.delete(key));
     return storage;
   } catch (error) {
-    db.close();
+    openPaths.delete(key);
+    db?.close();
     throw classifyOpenError(error, file);
   }
 }
@@ -317,7 +319,7 @@ function initialize(
       path,
       appId === 0
         ? "an SQLite database of another application"
-        : `SQLite application id 0x${appId.toString(16)}`,
+        : `SQLite application id 0x${(appId >>> 0).toString(16)}`,
     );
   }
   if (!fresh && userVersion > SCHEMA_VERSION) {
