@@ -142,6 +142,9 @@ function expirationFor(ttl: bigint, now: Micros): Micros | undefined {
   return Number(exp / 1000n);
 }
 
+/** The boolean parameters in etcd's validation order (spec §3.2). */
+const BOOL_PARAMS = ["recursive", "sorted", "wait", "dir", "quorum", "stream"] as const;
+
 const isErr = (x: unknown): x is V2ErrorData =>
   typeof x === "object" && x !== null && "errorCode" in x;
 
@@ -182,10 +185,14 @@ export async function handleKeys(
     );
   }
   const flags: Record<string, boolean> = {};
-  for (const name of ["recursive", "sorted", "wait", "dir", "quorum", "stream"]) {
-    const b = boolParam(form, name, `invalid value for "${name}"`);
-    if (isErr(b)) return errorResponse(base, clusterId, b);
-    flags[name] = b;
+  if (form.size === 0) {
+    for (const name of BOOL_PARAMS) flags[name] = false;
+  } else {
+    for (const name of BOOL_PARAMS) {
+      const b = boolParam(form, name, `invalid value for "${name}"`);
+      if (isErr(b)) return errorResponse(base, clusterId, b);
+      flags[name] = b;
+    }
   }
   if (flags.wait && m !== "GET") {
     return errorResponse(
