@@ -236,6 +236,61 @@ conformance("§9–10 members, machines, stats, version, health", "cl", (kase) =
     c.eq(after.createFail! - before.createFail!, 1, "createFail delta");
   });
 
+  kase("stats/store counts each kind of success and failure", async (c) => {
+    const read = async () =>
+      JSON.parse((await c.get("/v2/stats/store", { unrecorded: true })).text) as Record<
+        string,
+        number
+      >;
+    const deltas = (from: Record<string, number>, to: Record<string, number>) =>
+      Object.fromEntries(Object.keys(to).map((k) => [k, to[k]! - from[k]!]));
+    const before = await read();
+    await c.put(c.keys("/a"), "value=1"); // setsSuccess
+    await c.put(c.keys("/a/b"), "value=1"); // setsFail (104)
+    await c.put(c.keys("/a?prevExist=true"), "value=2"); // updateSuccess
+    await c.put(c.keys("/zz?prevExist=true"), "value=2"); // updateFail
+    await c.put(c.keys("/c?prevExist=false"), "value=1"); // createSuccess
+    await c.post(c.keys("/a"), "value=1"); // createFail and setsFail (104)
+    await c.put(c.keys("/a?prevValue=2"), "value=3"); // compareAndSwapSuccess
+    await c.put(c.keys("/a?prevValue=9"), "value=3"); // compareAndSwapFail
+    await c.del(c.keys("/c?prevValue=1")); // compareAndDeleteSuccess
+    await c.del(c.keys("/a?prevIndex=1")); // compareAndDeleteFail (counted as a success!)
+    await c.del(c.keys("/a")); // deleteSuccess
+    await c.del(c.keys("/a")); // deleteFail
+    const mid = await read();
+    // Every delta, gets included (spec §10: etcd counts its internal reads
+    // too), goes into the transcript for the differential comparison.
+    const all = deltas(before, mid);
+    c.note("stats/store deltas", JSON.stringify(all));
+    const { getsSuccess: _gs, getsFail: _gf, ...writes } = all;
+    c.eq(
+      writes,
+      // etcd 3.4.23 quirks, kept: a failed POST counts as setsFail and
+      // createFail, and a failed compareAndDelete counts as a success.
+      {
+        setsSuccess: 1,
+        setsFail: 2,
+        deleteSuccess: 1,
+        deleteFail: 1,
+        updateSuccess: 1,
+        updateFail: 1,
+        createSuccess: 1,
+        createFail: 1,
+        compareAndSwapSuccess: 1,
+        compareAndSwapFail: 1,
+        compareAndDeleteSuccess: 2,
+        compareAndDeleteFail: 0,
+        expireCount: 0,
+        watchers: 0,
+      },
+      "counter deltas",
+    );
+    await c.put(c.keys("/t"), "value=1&ttl=1");
+    await c.waitGone("/t", 6_000);
+    const after = await read();
+    c.eq(after.expireCount! - mid.expireCount!, 1, "expireCount delta");
+  });
+
   kase("GET /version and /health", async (c) => {
     c.check(await c.get("/version"), {
       status: 200,

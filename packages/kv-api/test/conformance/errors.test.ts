@@ -12,6 +12,20 @@ conformance("§8 errors", "er", (kase) => {
     c.err(await c.get(c.keys("/d/k")), 404, 100, "Key not found", c.k("/d/k"), c.i(1));
   });
 
+  kase("causes are Go-escaped like values (<, >, &)", async (c) => {
+    await c.put(c.keys("/d"), "dir=true");
+    c.err(await c.get(c.keys("/d/%3Cx%3E%26")), 404, 100, "Key not found", c.k("/d/<x>&"), c.i(1));
+    await c.put(c.keys("/v"), `value=${encodeURIComponent("<a>")}`);
+    c.err(
+      await c.put(c.keys("/v?prevValue=%26"), "value=1"),
+      412,
+      101,
+      "Compare failed",
+      "[& != <a>]",
+      c.i(2),
+    );
+  });
+
   kase("101 Compare failed (412)", async (c) => {
     await c.put(c.keys("/k"), "value=a");
     c.err(
