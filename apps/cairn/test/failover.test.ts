@@ -1,0 +1,135 @@
+/**
+ * Story: writes pour in from several clients; the leader is killed with
+ * SIGKILL mid-stream. The other two elect a new leader within a few election
+ * timeouts, writes resume, and every write that was acknowledged is on every
+ * live member. The killed member restarts from its data directory with the
+ * same flags and catches up.
+ */
+import { stopAll } from "@cairn/testkit";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  type CairnMember,
+  Cluster,
+  ELECTION_MS,
+  get,
+  put,
+  selfStats,
+  type V2Node,
+} from "./support/cluster.js";
+
+afterAll(stopAll);
+
+/** All `/w/*` keys a member holds: key -> [value, modifiedIndex]. */
+async function writtenKeys(
+  m: CairnMember,
+  quorum: boolean,
+): Promise<Map<string, [string, number]>> {
+  const res = await get(m, "/w", `recursive=true${quorum ? "&quorum=true" : ""}`);
+  if (res.status !== 200) throw new Error(`${m.name}: ${res.status} ${res.text}`);
+  const nodes = (res.json as { node: V2Node }).node.nodes ?? [];
+  return new Map(nodes.map((n) => [n.key, [n.value ?? "", n.modifiedIndex]]));
+}
+
+describe("leader failure", () => {
+  let cluster: Cluster | undefined;
+  afterAll(async () => {
+    await cluster?.destroy();
+  });
+
+  it("SIGKILL the leader: a new leader soon, writes resume, no acknowledged write lost, the old leader catches up", async () => {
+    cluster = await Cluster.start();
+    const c = cluster;
+    const oldLeader = await c.leader();
+    const oldId = (await selfStats(oldLeader)).id;
+
+    /** Acknowledged writes: key -> [value, modifiedIndex], and when each was acknowledged. */
+    const acked = new Map<string, [string, number]>();
+    const ackTimes: number[] = [];
+    const failures: string[] = [];
+    let stop = false;
+    let seq = 0;
+    // Three clients, each writing sequentially to the members it believes alive, in turn.
+    const writer = async (w: number) => {
+      for (let turn = w; !stop; turn++) {
+        const targets = c.members.filter((m) => m.running());
+        const target = targets[turn % targets.length]!;
+        const key = `/w/k${String(seq++).padStart(5, "0")}`;
+        const value = `${w}-${turn}`;
+        try {
+          const res = await put(target, key, { value }, 10_000);
+          if (res.status === 201) {
+            acked.set(key, [value, (res.json as { node: V2Node }).node.modifiedIndex]);
+            ackTimes.push(Date.now());
+          } else {
+            failures.push(`${target.name} ${key}: ${res.status} ${res.text.trim()}`);
+          }
+        } catch (error) {
+          failures.push(`${target.name} ${key}: ${String(error)}`);
+        }
+      }
+    };
+    const writers = [0, 1, 2].map(writer);
+
+    await new Promise((r) => setTimeout(r, 1_500));
+    const beforeKill = acked.size;
+    expect(beforeKill, "writes go through before the kill").toBeGreaterThan(5);
+    const killedAt = Date.now();
+    await oldLeader.kill();
+
+    // A new leader among the survivors, agreed by both.
+    const survivors = c.members.filter((m) => m !== oldLeader);
+    const newLeader = await c.leader(survivors, 10_000);
+    const electedAfter = Date.now() - killedAt;
+    const newStats = await selfStats(newLeader);
+    expect(newStats.id).not.toBe(oldId);
+    // "A few election timeouts": detection takes one, the randomized election up to two more.
+    // Bounded generously for a loaded shared machine; the measured value is logged.
+    console.info(`new leader ${newLeader.name} after ${electedAfter} ms`);
+    expect(electedAfter).toBeLessThan(10 * ELECTION_MS);
+
+    // Writes resume: acknowledgements after the election.
+    const resumed = Date.now();
+    while (Date.now() - resumed < 15_000 && ackTimes.filter((t) => t > killedAt).length < 20) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const afterKill = ackTimes.filter((t) => t > killedAt).length;
+    expect(
+      afterKill,
+      `writes after the kill; failures: ${failures.slice(-5).join("; ")}`,
+    ).toBeGreaterThanOrEqual(20);
+    stop = true;
+    await Promise.all(writers);
+    console.info(
+      `${acked.size} writes acknowledged (${beforeKill} before the kill), ${failures.length} failed: ${failures.slice(0, 3).join("; ")}`,
+    );
+
+    // Every acknowledged write, with its value and index, is on both survivors.
+    for (const m of survivors) {
+      const held = await writtenKeys(m, true);
+      for (const [key, v] of acked) expect(held.get(key), `${m.name} ${key}`).toEqual(v);
+    }
+
+    // The killed member restarts with the same flags and data dir, and catches up.
+    oldLeader.start();
+    await c.waitHealthy([oldLeader]);
+    const reference = await writtenKeys(newLeader, true);
+    const caughtUp = await (async () => {
+      for (let i = 0; i < 200; i++) {
+        const held = await writtenKeys(oldLeader, false).catch(() => new Map());
+        if (held.size === reference.size) return held;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return writtenKeys(oldLeader, false);
+    })();
+    expect(caughtUp).toEqual(reference);
+    for (const [key, v] of acked) expect(caughtUp.get(key), `restarted ${key}`).toEqual(v);
+    expect(oldLeader.logged("restarting member")).toHaveLength(1);
+    // It rejoined the same cluster as itself, under the new leader.
+    const rejoined = await selfStats(oldLeader);
+    expect(rejoined.id).toBe(oldId);
+    expect(rejoined.leaderInfo.leader).toBe(newStats.id);
+    // And it takes writes again.
+    const again = await put(oldLeader, "/w/after-restart", { value: "x" });
+    expect(again.status, again.text).toBe(201);
+  }, 120_000);
+});
