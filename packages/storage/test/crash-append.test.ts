@@ -75,6 +75,12 @@ describe("crash: SIGKILL during appends (node, better-sqlite3)", () => {
           }
           // The hard state went in with its batch: same transaction, same fate.
           expect(s.initialState().hardState, context).toEqual(hard);
+          // State rows and the applied index were written together.
+          const state = s.database
+            .prepare("SELECT count(*) AS n, max(id) AS top FROM crash_applied")
+            .get();
+          expect(Number(state?.n), context).toBe(s.appliedIndex());
+          expect(Number(state?.top ?? 0), context).toBe(s.appliedIndex());
         } finally {
           s.close();
         }

@@ -43,6 +43,12 @@ const storage = await openStorage(path, {
   compactionMargin: 10,
   snapshotChunkSize: 64 * 1024,
 });
+if (mode === "append") {
+  storage.migrate("crash-apply", [
+    (db) =>
+      db.exec("CREATE TABLE crash_applied (id INTEGER PRIMARY KEY, k INTEGER NOT NULL) STRICT"),
+  ]);
+}
 if (mode === "snapshot") {
   storage.migrate("crash", [
     (db) => db.exec("CREATE TABLE crash_state (k INTEGER PRIMARY KEY, v TEXT) STRICT"),
@@ -67,6 +73,12 @@ for (let k = 1; ; k++) {
     say(`begin ${k} ${lo} ${lo + n - 1} ${term}`);
     storage.append({ hardState, entries });
     say(`ack ${k}`);
+    // Apply something: one state row per applied index, in the same
+    // transaction as the index (the test checks they never disagree).
+    const applied = storage.appliedIndex() + 1;
+    storage.applyBatch(applied, (db) =>
+      db.prepare("INSERT INTO crash_applied (id, k) VALUES (?, ?)").run(applied, k),
+    );
   } else {
     // Alternate: append a few entries, save a snapshot at the end of the log
     // and compact; or install a leader's snapshot far ahead.
