@@ -158,6 +158,29 @@ conformance("§1 HTTP: routing, CORS, encoding, headers", "hp", (kase) => {
     });
   });
 
+  kase(
+    "raw HTTP: methods are case-sensitive (a lowercase put is 405 and writes nothing)",
+    async (c) => {
+      const res = await c.raw(
+        Buffer.from(
+          `put ${c.keys("/lc")} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\nvalue=1`,
+        ),
+        "lowercase put",
+      );
+      c.check(res, {
+        status: 405,
+        body: "Method Not Allowed\n",
+        headers: { allow: "HEAD,GET,PUT,POST,DELETE", "content-type": "text/plain; charset=utf-8" },
+      });
+      const get = await c.raw(
+        Buffer.from(`get ${c.keys("/lc")} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+        "lowercase get",
+      );
+      c.check(get, { status: 405, body: "Method Not Allowed\n" });
+      c.eq(await c.index(), c.base, "nothing written");
+    },
+  );
+
   kase("raw HTTP: HTTP/1.0, absolute URIs and raw non-UTF-8 bytes are served", async (c) => {
     await c.put(c.keys("/a"), "value=1");
     const get = event("get", file(c.k("/a"), "1", c.i(1)));
