@@ -158,11 +158,30 @@ function guard<T>(what: string, fn: () => T): T {
   }
 }
 
+// Spelled out rather than through guard(): no closure per call on the hot path.
 function wrapStatement(raw: SqlStatement, sql: string): SqlStatement {
   return {
-    all: (...params) => guard(sql, () => raw.all(...params)),
-    get: (...params) => guard(sql, () => raw.get(...params)),
-    run: (...params) => guard(sql, () => raw.run(...params)),
+    all(...params) {
+      try {
+        return raw.all(...params);
+      } catch (error) {
+        throw toSqliteError(error, sql);
+      }
+    },
+    get(...params) {
+      try {
+        return raw.get(...params);
+      } catch (error) {
+        throw toSqliteError(error, sql);
+      }
+    },
+    run(...params) {
+      try {
+        return raw.run(...params);
+      } catch (error) {
+        throw toSqliteError(error, sql);
+      }
+    },
   };
 }
 

@@ -745,7 +745,7 @@ export class RaftStorage {
     };
     check();
     const staged = await this.#stage(metadata, data);
-    this.#db.transaction(() => {
+    this.#commitStaged(staged, () => {
       check();
       this.#promote(staged);
     });
@@ -772,7 +772,7 @@ export class RaftStorage {
     const staged = await this.#stage(metadata, data);
     let hardState = options.hardState ?? this.#hardState;
     if (hardState.commit < metadata.index) hardState = { ...hardState, commit: metadata.index };
-    this.#db.transaction(() => {
+    this.#commitStaged(staged, () => {
       this.#checkNewer(metadata);
       this.#promote(staged);
       this.#db.exec("DELETE FROM raft_entries");
@@ -1007,6 +1007,22 @@ export class RaftStorage {
       throw error;
     }
     return { id, size, chunks: seq, crc };
+  }
+
+  /**
+   * Runs the transaction that turns a staged snapshot into the current one;
+   * if it fails (a check, the caller's restore, the disk), the staged chunks
+   * are dropped at once rather than left for the next open.
+   */
+  #commitStaged(staged: { id: number }, fn: () => void): void {
+    try {
+      this.#db.transaction(fn);
+    } catch (error) {
+      if (!this.#closed) {
+        this.#db.prepare("DELETE FROM raft_snapshots WHERE id = ? AND complete = 0").run(staged.id);
+      }
+      throw error;
+    }
   }
 
   /** Makes a staged snapshot the only complete one (inside a transaction). */

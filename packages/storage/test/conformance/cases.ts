@@ -548,6 +548,12 @@ export const cases: readonly ConformanceCase[] = [
         assert.equal(s.lastIndex(), 4);
         assert.equal(s.appliedIndex(), 4);
         assert.equal(s.snapshot().index, 0);
+        // ... and the staged chunks of the failed install are gone already.
+        assert.equal(s.database.prepare("SELECT count(*) AS n FROM raft_snapshots").get()?.n, 0n);
+        assert.equal(
+          s.database.prepare("SELECT count(*) AS n FROM raft_snapshot_chunks").get()?.n,
+          0n,
+        );
         await s.installSnapshot(
           { index: 50, term: 5, confState: { voters: [BIG_ID], learners: [] } },
           [image],
