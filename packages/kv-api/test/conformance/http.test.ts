@@ -181,6 +181,43 @@ conformance("§1 HTTP: routing, CORS, encoding, headers", "hp", (kase) => {
     },
   );
 
+  kase("raw HTTP: request headers up to Go's 1 MiB limit are accepted; beyond → 431", async (c) => {
+    await c.put(c.keys("/a"), "value=1");
+    const fine = await c.raw(
+      Buffer.from(
+        `GET ${c.keys("/a")} HTTP/1.1\r\nHost: x\r\nX-Big: ${"h".repeat(100 * 1024)}\r\nConnection: close\r\n\r\n`,
+      ),
+      "100 KiB header",
+    );
+    c.check(fine, { status: 200, body: event("get", file(c.k("/a"), "1", c.i(1))) });
+    const big = await c.raw(
+      Buffer.from(
+        `GET ${c.keys("/a")} HTTP/1.1\r\nHost: x\r\nX-Big: ${"h".repeat(1024 * 1024 + 8 * 1024)}\r\nConnection: close\r\n\r\n`,
+      ),
+      "1 MiB + 8 KiB header",
+    );
+    c.eq(
+      big.statusLine,
+      "HTTP/1.1 431 Request Header Fields Too Large",
+      "oversize header: status line",
+    );
+    c.eq(big.text, "431 Request Header Fields Too Large", "oversize header: body");
+  });
+
+  kase("raw HTTP: TRACE with a body is a plain 405", async (c) => {
+    const res = await c.raw(
+      Buffer.from(
+        `TRACE ${c.keys("/a")} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 7\r\n\r\nvalue=1`,
+      ),
+      "TRACE with body",
+    );
+    c.check(res, {
+      status: 405,
+      body: "Method Not Allowed\n",
+      headers: { allow: "HEAD,GET,PUT,POST,DELETE" },
+    });
+  });
+
   kase("raw HTTP: HTTP/1.0, absolute URIs and raw non-UTF-8 bytes are served", async (c) => {
     await c.put(c.keys("/a"), "value=1");
     const get = event("get", file(c.k("/a"), "1", c.i(1)));
