@@ -10,14 +10,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cases, type Storage } from "./cases.ts";
 
-// The built package: what users of @cairn/storage actually load.
-const mod = (await import("../../dist/index.js")) as unknown as Storage;
+// The built package: what users of @cairn/storage actually load. (A computed
+// specifier, so typechecking does not depend on dist having been built.)
+const distEntry = new URL("../../dist/index.js", import.meta.url).href;
+const mod = (await import(distEntry)) as Storage;
 const argv = process.argv.slice(2);
 const flag = argv.indexOf("--driver");
 const driver = (
   flag >= 0 ? argv[flag + 1] : mod.defaultDriver()
 ) as Storage["defaultDriver"] extends () => infer D ? D : never;
 const label = `[${mod.runtime}, ${driver}]`;
+
+// node_modules/.bin/{bun,deno} are shell wrappers: if the test kills the
+// wrapper on a timeout, leave rather than linger as an orphan.
+const parent = process.ppid;
+const watchdog = setInterval(() => {
+  if (process.ppid !== parent) process.exit(3);
+}, 200);
 
 let passed = 0;
 let failed = 0;
@@ -38,4 +47,5 @@ for (const c of cases) {
   }
 }
 console.log(`${label} ${passed} passed, ${failed} failed`);
+clearInterval(watchdog);
 process.exitCode = failed === 0 ? 0 : 1;
