@@ -15,7 +15,8 @@ pkg="$(node -p "require('$dir/package.json').name")"
 entry="$dir/dist/main.js"
 case "${CAIRN_RUNTIME:-node}" in
   node) exec node "$entry" "$@" ;;
-  bun) exec "$root/node_modules/.bin/bun" "$entry" "$@" ;;
-  deno) exec "$root/node_modules/.bin/deno" run -A "$entry" "$@" ;;
+  # The real binaries: the .bin wrappers would not pass signals on.
+  bun) exec "$root/node_modules/bun/bin/bun.exe" "$entry" "$@" ;;
+  deno) exec "$root/node_modules/deno/deno" run -A "$entry" "$@" ;;
   *) echo "run-app: CAIRN_RUNTIME must be node, bun or deno, not '${CAIRN_RUNTIME}'" >&2; exit 2 ;;
 esac

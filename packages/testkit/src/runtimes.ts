@@ -23,13 +23,15 @@ function repoRoot(): string {
  * nothing outside the repository is needed.
  */
 export function runtimeCommand(runtime: Runtime): { command: string; args: string[] } {
-  const bin = join(repoRoot(), "node_modules", ".bin");
+  const modules = join(repoRoot(), "node_modules");
+  // The real binaries, not the `.bin` shell wrappers: a wrapper does not pass
+  // signals on, so stopping it would leave the runtime running.
   switch (runtime) {
     case "node":
       return { command: process.execPath, args: [] };
     case "bun":
-      return { command: join(bin, "bun"), args: [] };
+      return { command: join(modules, "bun", "bin", "bun.exe"), args: [] };
     case "deno":
-      return { command: join(bin, "deno"), args: ["run", "-A", "--quiet"] };
+      return { command: join(modules, "deno", "deno"), args: ["run", "-A", "--quiet"] };
   }
 }
