@@ -190,6 +190,13 @@ export class ProgressTracker {
   readonly maxInflight: number;
   readonly maxInflightBytes: number;
   private readonly matchScratch: number[] = [];
+  /** The voters' progress, cached for `committed()`; null when the configuration changed. */
+  private voterProgress: (Progress | undefined)[] | null = null;
+
+  /** Must be called after any change to `voters` or `progress`. */
+  invalidate(): void {
+    this.voterProgress = null;
+  }
 
   constructor(maxInflight: number, maxInflightBytes: number) {
     this.maxInflight = maxInflight;
@@ -209,10 +216,14 @@ export class ProgressTracker {
     const n = this.voters.size;
     if (n === 0) return Number.MAX_SAFE_INTEGER; // no voters: nothing to wait for
     // Insertion sort, descending: clusters are small and this runs on every acknowledgement.
+    if (this.voterProgress === null) {
+      this.voterProgress = [];
+      for (const id of this.voters) this.voterProgress.push(this.progress.get(id));
+    }
     const m = this.matchScratch;
     let len = 0;
-    for (const id of this.voters) {
-      const v = this.progress.get(id)?.match ?? 0;
+    for (const pr of this.voterProgress) {
+      const v = pr?.match ?? 0;
       let j = len++;
       while (j > 0 && m[j - 1]! < v) {
         m[j] = m[j - 1]!;

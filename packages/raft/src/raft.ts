@@ -461,7 +461,10 @@ export class RaftNode {
       default:
         break; // UpdateNode: nothing for Raft
     }
-    if (changed) this.afterConfChange(id, cc.type === ConfChangeType.RemoveNode);
+    if (changed) {
+      t.invalidate();
+      this.afterConfChange(id, cc.type === ConfChangeType.RemoveNode);
+    }
     return this.confState();
   }
 
@@ -665,6 +668,7 @@ export class RaftNode {
       t.learners.add(id);
       this.addProgress(id, true);
     }
+    t.invalidate();
   }
 
   private addProgress(id: NodeId, isLearner: boolean): void {
@@ -678,6 +682,7 @@ export class RaftNode {
     pr.recentActive = true;
     if (id === this.id) pr.match = this.log.stableLastIndex();
     this.tracker.progress.set(id, pr);
+    this.tracker.invalidate();
   }
 
   private afterConfChange(id: NodeId, removed: boolean): void {
@@ -725,6 +730,7 @@ export class RaftNode {
       if (id === this.id) fresh.match = this.log.stableLastIndex();
       this.tracker.progress.set(id, fresh);
     }
+    this.tracker.invalidate();
     this.pendingConfIndex = 0;
     this.pendingReads.clear();
     this.readQueue = [];
