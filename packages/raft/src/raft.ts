@@ -732,6 +732,7 @@ export class RaftNode {
     }
     this.tracker.invalidate();
     this.pendingConfIndex = 0;
+    this.pendingBcast = false;
     this.pendingReads.clear();
     this.readQueue = [];
     this.pendingReadIndexMessages = [];
