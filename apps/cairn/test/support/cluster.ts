@@ -322,9 +322,13 @@ export class Cluster {
           },
           { timeoutMs, intervalMs: 100, what: `${m.name} healthy` },
         ).catch((error: unknown) => {
-          throw new Error(`${m.name} not healthy; stderr tail:\n${m.lastStderr().slice(-3_000)}`, {
-            cause: error,
-          });
+          const state = m.running() ? `running as pid ${m.process.pid}` : "exited";
+          throw new Error(
+            `${m.name} not healthy (${state}); stderr tail:\n${m.lastStderr().slice(-3_000)}`,
+            {
+              cause: error,
+            },
+          );
         }),
       ),
     );
