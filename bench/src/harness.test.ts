@@ -12,7 +12,11 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { findProgram, programOrSkip, tempDir } from "@cairn/testkit";
 import { describe, expect, it } from "vitest";
+import { runsFigure } from "./lib/harness.js";
+import { markdown, ratios } from "./lib/results.js";
 import { LatencyHistogram, median, percentile, spread } from "./lib/stats.js";
+import type { SystemSpec } from "./lib/systems.js";
+import type { Figure } from "./suite.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const main = join(here, "..", "dist", "main.js");
@@ -35,6 +39,70 @@ describe("statistics", () => {
       const exact = percentile(xs, p);
       expect(Math.abs(h.percentile(p) - exact) / exact).toBeLessThan(0.011);
     }
+  });
+});
+
+describe("figures and ratios", () => {
+  const system = (kind: "etcd" | "cairn"): SystemSpec => ({
+    kind,
+    label: kind,
+    command: "/bin/true",
+    prefixArgs: [],
+    extraFlags: [],
+    version: "test",
+  });
+  const figure = (
+    kind: "etcd" | "cairn",
+    values: number[],
+    better: "higher" | "lower",
+  ): Figure & { suite: string } => ({
+    suite: "s",
+    ...runsFigure({
+      case: "c",
+      system: system(kind),
+      members: 1,
+      unit: "u",
+      better,
+      runs: values.map((value) => ({ value, p99Ms: value / 10 })),
+    }),
+  });
+
+  it("reports the median run, the other fields' medians and the spread", () => {
+    const f = figure("etcd", [100, 300, 200], "higher");
+    expect(f.value).toBe(200);
+    expect(f.p99Ms).toBe(20);
+    expect(f.runs).toEqual([100, 300, 200]);
+    expect(f.spread).toEqual({ min: 100, max: 300, pct: 100 });
+    expect(f.name).toBe("c etcd");
+  });
+
+  it("pairs Cairn with etcd by case and reads the ratio in the figure's direction", () => {
+    const faster = ratios([figure("etcd", [100], "higher"), figure("cairn", [150], "higher")]);
+    expect(faster).toEqual([expect.objectContaining({ case: "c", ratio: 1.5, atOrAhead: true })]);
+    const slower = ratios([figure("etcd", [100], "lower"), figure("cairn", [150], "lower")]);
+    expect(slower).toEqual([expect.objectContaining({ ratio: 1.5, atOrAhead: false })]);
+    expect(ratios([figure("etcd", [100], "higher")])).toEqual([]);
+  });
+
+  it("says in the Markdown when Cairn was not measured", () => {
+    const md = markdown({
+      suite: "s",
+      startedAt: "2026-01-01T00:00:00.000Z",
+      args: [],
+      machine: {
+        cores: 2,
+        cpuModel: "cpu",
+        memoryGiB: 1,
+        kernel: "k",
+        loadAverage: 0,
+        versions: { node: "v20", etcd: "3.4.23", cairn: "abc", wrk: "wrk" },
+      },
+      figures: [figure("etcd", [100], "higher")],
+      ratios: [],
+      failures: [],
+    });
+    expect(md).toContain("| c etcd | 100 | u |");
+    expect(md).toContain("Cairn was not measured in this run");
   });
 });
 
