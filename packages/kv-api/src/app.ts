@@ -43,6 +43,8 @@ export interface KvApiOptions {
 type Env = {
   Variables: {
     base: BaseHeaders;
+    /** The request method exactly as sent. */
+    method: string;
     /** Decoded clean path. */
     path: string;
     rawQuery: string;
@@ -51,10 +53,21 @@ type Env = {
 
 const EMPTY: BaseHeaders = {};
 
+/** Go's textproto.CanonicalMIMEHeaderKey: `x-etcd-index` → `X-Etcd-Index`. */
+export function canonicalHeaderKey(k: string): string {
+  return k.replace(/(^|-)([a-z])/g, (_m, sep: string, ch: string) => sep + ch.toUpperCase());
+}
+
 function defaultTarget(c: Context): string | undefined {
   const env = c.env as { incoming?: { url?: unknown } } | undefined;
   const url = env?.incoming?.url;
   return typeof url === "string" ? url : undefined;
+}
+
+function readMethod(c: Context): string | undefined {
+  const env = c.env as { incoming?: { method?: unknown } } | undefined;
+  const m = env?.incoming?.method;
+  return typeof m === "string" ? m : undefined;
 }
 
 function targetFromUrl(url: string): string {
@@ -190,6 +203,9 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
       if (origin !== undefined && cors.includes(origin)) base = corsHeaders(origin);
     }
     c.set("base", base);
+    // Go compares methods case-sensitively (`put` is not PUT); fetch's
+    // Request upper-cases the standard ones, so prefer the raw token.
+    c.set("method", readMethod(c) ?? c.req.method);
     const target = targetBytes(readTarget(c) ?? targetFromUrl(c.req.url));
     const q = target.indexOf("?");
     const rawPath = q === -1 ? target : target.slice(0, q);
@@ -203,23 +219,27 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
         headers: { "Content-Type": "text/plain; charset=utf-8", Connection: "close" },
       });
     }
-    if (c.req.method === "OPTIONS") {
+    if (c.get("method") === "OPTIONS") {
       return new Response(null, { status: 200, headers: { ...base, "Content-Length": "0" } });
     }
     const clean = muxCleanPath(path);
     if (clean !== path) {
       const loc = escapeGoPath(toByteString(clean)) + (rawQuery === "" ? "" : `?${rawQuery}`);
-      return movedPermanently(base, c.req.method, loc);
+      return movedPermanently(base, c.get("method"), loc);
     }
     c.set("path", path);
     c.set("rawQuery", rawQuery);
     await next();
-    if (c.req.method === "HEAD" && c.res.body !== null) {
+    if (c.get("method") === "HEAD" && c.res.body !== null) {
       // Go computes Content-Length from the body it then does not send.
       const res = c.res;
       const length = (await res.arrayBuffer()).byteLength;
-      const headers = new Headers(res.headers);
-      headers.set("Content-Length", String(length));
+      // A plain record keeps Go's canonical header spelling on the wire.
+      const headers: Record<string, string> = {};
+      res.headers.forEach((v, k) => {
+        headers[canonicalHeaderKey(k)] = v;
+      });
+      headers["Content-Length"] = String(length);
       c.res = new Response(null, { status: res.status, headers });
     }
     return undefined;
@@ -230,7 +250,7 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
   const keysHandler = (c: Context<Env>) => {
     const path = c.get("path");
     return handleKeys({ backend, clock }, c.get("base"), {
-      method: c.req.method,
+      method: c.get("method"),
       rest: path.slice("/v2/keys".length),
       rawQuery: c.get("rawQuery"),
       contentType: c.req.header("Content-Type") ?? null,
@@ -246,7 +266,7 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
   const members = new Hono<Env>();
   const membersHandler = async (c: Context<Env>) => {
     const base = c.get("base");
-    const m = c.req.method;
+    const m = c.get("method");
     if (m !== "GET" && m !== "POST" && m !== "DELETE" && m !== "PUT") {
       return methodNotAllowed(base, "GET,POST,DELETE,PUT");
     }
@@ -319,7 +339,7 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
   // ---- /v2/machines, /v2/stats, /version, /health -------------------------
   app.all("/v2/machines", async (c) => {
     const base = c.get("base");
-    const m = c.req.method;
+    const m = c.get("method");
     if (m !== "GET" && m !== "HEAD") return methodNotAllowed(base, "GET,HEAD");
     const urls = (await backend.members()).flatMap((x) => x.clientURLs).sort();
     const body = urls.join(", ");
@@ -336,12 +356,12 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
   const stats = new Hono<Env>();
   stats.all("/self", async (c) => {
     const base = c.get("base");
-    if (c.req.method !== "GET") return methodNotAllowed(base, "GET");
+    if (c.get("method") !== "GET") return methodNotAllowed(base, "GET");
     return json(base, 200, selfStatsJson(await backend.selfStats()));
   });
   stats.all("/leader", async (c) => {
     const base = c.get("base");
-    if (c.req.method !== "GET") return methodNotAllowed(base, "GET");
+    if (c.get("method") !== "GET") return methodNotAllowed(base, "GET");
     const s = await backend.leaderStats();
     if (s === undefined) return messageError(base, 403, renderMessage("not current leader"));
     const followers = Object.entries(s.followers)
@@ -354,7 +374,7 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
   });
   stats.all("/store", async (c) => {
     const base = c.get("base");
-    if (c.req.method !== "GET") return methodNotAllowed(base, "GET");
+    if (c.get("method") !== "GET") return methodNotAllowed(base, "GET");
     const s = await backend.storeStats();
     const body = `{"getsSuccess":${s.getsSuccess},"getsFail":${s.getsFail},"setsSuccess":${s.setsSuccess},"setsFail":${s.setsFail},"deleteSuccess":${s.deleteSuccess},"deleteFail":${s.deleteFail},"updateSuccess":${s.updateSuccess},"updateFail":${s.updateFail},"createSuccess":${s.createSuccess},"createFail":${s.createFail},"compareAndSwapSuccess":${s.compareAndSwapSuccess},"compareAndSwapFail":${s.compareAndSwapFail},"compareAndDeleteSuccess":${s.compareAndDeleteSuccess},"compareAndDeleteFail":${s.compareAndDeleteFail},"expireCount":${s.expireCount},"watchers":${s.watchers}}`;
     return json(base, 200, body);
@@ -363,7 +383,7 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
 
   app.all("/version", (c) => {
     const base = c.get("base");
-    if (c.req.method !== "GET") return methodNotAllowed(base, "GET");
+    if (c.get("method") !== "GET") return methodNotAllowed(base, "GET");
     const v = backend.version();
     return json(
       base,
@@ -374,7 +394,7 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
 
   app.all("/health", async (c) => {
     const base = c.get("base");
-    if (c.req.method !== "GET") return methodNotAllowed(base, "GET");
+    if (c.get("method") !== "GET") return methodNotAllowed(base, "GET");
     if (await backend.health()) {
       return new Response('{"health":"true"}', {
         status: 200,

@@ -95,7 +95,11 @@ async function parseForm(req: KeysRequest): Promise<Parsed | V2ErrorData> {
   const form = new Map<string, string>();
   let err: string | undefined;
   if (req.method === "PUT" || req.method === "POST") {
-    const ct = req.contentType ?? "application/octet-stream";
+    // RFC 7231 §3.1.1.5: an empty type may be treated as octet-stream (Go does).
+    const ct =
+      req.contentType === null || req.contentType === ""
+        ? "application/octet-stream"
+        : req.contentType;
     const media = parseMediaType(ct);
     if (media.error !== undefined) err = media.error;
     const body = media.type === "application/x-www-form-urlencoded" ? req.body() : null;

@@ -475,6 +475,23 @@ describe("watcher hub and history", () => {
   });
 });
 
+describe("stats", () => {
+  it("counts as etcd does, including the failures etcd books as successes", () => {
+    const s = new V2Store();
+    ok(s, put("/f", { value: "v" }));
+    ok(s, put("/d", { dir: true }));
+    fail(s, { method: "DELETE", key: "/f", prevValue: "x", time: T0 }); // compare failed: "success"
+    fail(s, { method: "DELETE", key: "/d", prevValue: "x", time: T0 }); // directory: "success"
+    fail(s, { method: "DELETE", key: "/nope", prevValue: "x", time: T0 }); // missing: fail
+    fail(s, put("/", { prevExist: true })); // update of the root: "success"
+    fail(s, { method: "POST", key: "/f/x", time: T0 }); // walk through a file: create + set fail
+    const st = s.stats();
+    expect([st.compareAndDeleteSuccess, st.compareAndDeleteFail]).toEqual([2, 1]);
+    expect([st.updateSuccess, st.updateFail]).toEqual([1, 0]);
+    expect([st.createFail, st.setsFail, st.setsSuccess]).toEqual([1, 1, 2]);
+  });
+});
+
 describe("snapshot, codec, determinism", () => {
   it("snapshot → restore reproduces reads, TTLs, history and the next writes", () => {
     const a = new V2Store({ historySize: 10 });

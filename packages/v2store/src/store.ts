@@ -163,6 +163,13 @@ export class V2Store {
   private readonly watchers = new Map<string, Watcher[]>();
   private watcherCount = 0;
   private readonly counters = emptyStats();
+  /**
+   * etcd counts some failures as successes in `/v2/stats/store`: its
+   * deferred counters look at a variable that those early returns never set
+   * (root checks of update/CAS/delete, CAD on a directory or a failed
+   * compare, update of a directory with a value). Kept for parity.
+   */
+  private failureCountsAsSuccess = false;
   /** The store index: bumped by every successful mutation and internal record (spec §1.4). */
   private currentIndex = 0;
 
@@ -312,8 +319,10 @@ export class V2Store {
   }
 
   private result(op: () => V2Event | V2ErrorData, kind: V2Action): ApplyResult {
+    this.failureCountsAsSuccess = false;
     const r = op();
-    const ok = "action" in r;
+    const isEvent = "action" in r;
+    const ok = isEvent || this.failureCountsAsSuccess;
     const c = this.counters;
     switch (kind) {
       case "set":
@@ -343,7 +352,7 @@ export class V2Store {
       default:
         break;
     }
-    return ok ? { event: r } : { error: r };
+    return isEvent ? { event: r } : { error: r };
   }
 
   // ---- reads -------------------------------------------------------------
@@ -506,6 +515,12 @@ export class V2Store {
     return v2ErrorData(code, cause, index);
   }
 
+  /** An error etcd's stats count as a success (see `failureCountsAsSuccess`). */
+  private errCountedAsSuccess(code: number, cause: string): V2ErrorData {
+    this.failureCountsAsSuccess = true;
+    return v2ErrorData(code, cause, this.currentIndex);
+  }
+
   /** Walks to a node; 100 names the first missing component, 104 the file in the way. */
   private internalGet(path: string): TreeNode | V2ErrorData {
     if (path === "/") return this.root;
@@ -634,7 +649,12 @@ export class V2Store {
       for (const part of parts) {
         const child: TreeNode | undefined = probe.children!.get(part);
         if (child === undefined) break;
-        if (child.children === undefined) return this.err(ErrorCode.NotDir, child.path);
+        if (child.children === undefined) {
+          // etcd's internalCreate counts a setsFail of its own here, on top
+          // of the caller's counter.
+          this.counters.setsFail++;
+          return this.err(ErrorCode.NotDir, child.path);
+        }
         probe = child;
       }
       for (const part of parts) {
@@ -682,11 +702,11 @@ export class V2Store {
     now: Micros,
   ): V2Event | V2ErrorData {
     const path = cleanPath(path0);
-    if (path === "/") return this.err(ErrorCode.RootReadOnly, "/");
+    if (path === "/") return this.errCountedAsSuccess(ErrorCode.RootReadOnly, "/");
     const nextIndex = this.currentIndex + 1;
     const n = this.internalGet(path);
     if (!(n instanceof TreeNode)) return n;
-    if (n.isDir && value0.length !== 0) return this.err(ErrorCode.NotFile, path);
+    if (n.isDir && value0.length !== 0) return this.errCountedAsSuccess(ErrorCode.NotFile, path);
     const value = refresh ? (n.value ?? "") : value0;
     const node: V2Node = { key: path, modifiedIndex: nextIndex, createdIndex: n.createdIndex };
     const e: V2Event = {
@@ -752,7 +772,7 @@ export class V2Store {
     now: Micros,
   ): V2Event | V2ErrorData {
     const path = cleanPath(path0);
-    if (path === "/") return this.err(ErrorCode.RootReadOnly, "/");
+    if (path === "/") return this.errCountedAsSuccess(ErrorCode.RootReadOnly, "/");
     const n = this.internalGet(path);
     if (!(n instanceof TreeNode)) return n;
     if (n.isDir) return this.err(ErrorCode.NotFile, path);
@@ -791,9 +811,9 @@ export class V2Store {
     if (!(n instanceof TreeNode)) return n;
     // etcd has no root check here: the root is a directory, and its internal
     // path trims to an empty cause (spec §8.1 "prefixes are stripped").
-    if (n.isDir) return this.err(ErrorCode.NotFile, path === "/" ? "" : path);
+    if (n.isDir) return this.errCountedAsSuccess(ErrorCode.NotFile, path === "/" ? "" : path);
     const cause = this.compareFailCause(n, prevValue, prevIndex);
-    if (cause !== undefined) return this.err(ErrorCode.TestFailed, cause);
+    if (cause !== undefined) return this.errCountedAsSuccess(ErrorCode.TestFailed, cause);
     this.currentIndex++;
     const idx = this.currentIndex;
     const e: V2Event = {
@@ -814,7 +834,7 @@ export class V2Store {
     now: Micros,
   ): V2Event | V2ErrorData {
     const path = cleanPath(path0);
-    if (path === "/") return this.err(ErrorCode.RootReadOnly, "/");
+    if (path === "/") return this.errCountedAsSuccess(ErrorCode.RootReadOnly, "/");
     const dir = dir0 || recursive;
     const n = this.internalGet(path);
     if (!(n instanceof TreeNode)) return n;

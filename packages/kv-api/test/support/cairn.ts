@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { getRequestListener } from "@hono/node-server";
-import { createKvApi } from "../../src/app.js";
+import { canonicalHeaderKey, createKvApi } from "../../src/app.js";
 import { LocalBackend } from "../../src/local-backend.js";
 
 /** A running Cairn v2 API served by a {@link LocalBackend}. */
@@ -29,7 +29,9 @@ async function writeRaw(socket: Socket, res: Response): Promise<void> {
   const body = Buffer.from(await res.arrayBuffer());
   let head = `HTTP/1.1 ${res.status} ${res.statusText || STATUS_TEXT[res.status] || ""}\r\n`;
   res.headers.forEach((v, k) => {
-    if (k !== "content-length" && k !== "connection" && k !== "date") head += `${k}: ${v}\r\n`;
+    if (k !== "content-length" && k !== "connection" && k !== "date") {
+      head += `${canonicalHeaderKey(k)}: ${v}\r\n`;
+    }
   });
   head += `Date: ${new Date().toUTCString()}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
   if (socket.writable) socket.end(Buffer.concat([Buffer.from(head, "latin1"), body]));
@@ -59,6 +61,13 @@ export function answerParserRejects(server: Server, fetch: Fetch): void {
       const packet = err.rawPacket?.toString("latin1") ?? "";
       const headEnd = packet.indexOf("\r\n\r\n");
       const line = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP\/1\.[01]\r\n/.exec(packet);
+      if (err.code === "HPE_HEADER_OVERFLOW") {
+        raw(
+          socket,
+          "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n431 Request Header Fields Too Large",
+        );
+        return;
+      }
       if (
         (err.code !== "HPE_INVALID_METHOD" && err.code !== "HPE_INVALID_URL") ||
         line === null ||
@@ -87,7 +96,14 @@ export function answerParserRejects(server: Server, fetch: Fetch): void {
           }
         }
       }
-      const length = Number(headers.get("content-length") ?? "0");
+      // Only a request whose whole body came with the rejected packet is
+      // replayed; anything else is refused without touching the store.
+      const length = Number(headers.get("content-length") ?? "0") || 0;
+      const available = err.rawPacket!.length - (headEnd + 4);
+      if (length > available) {
+        raw(socket, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+        return;
+      }
       const bodyBytes = err.rawPacket!.subarray(headEnd + 4, headEnd + 4 + length);
       const init: RequestInit = { method, headers };
       if (method !== "GET" && method !== "HEAD" && bodyBytes.length > 0) init.body = bodyBytes;
@@ -101,7 +117,7 @@ export function answerParserRejects(server: Server, fetch: Fetch): void {
         raw(socket, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
         return;
       }
-      void Promise.resolve(fetch(request, { incoming: { url: target } }))
+      void Promise.resolve(fetch(request, { incoming: { url: target, method } }))
         .then((res) => writeRaw(socket, res))
         .catch(() => socket.destroy());
     },
@@ -170,12 +186,16 @@ export async function serveLikeGo(
   hostname = "127.0.0.1",
 ): Promise<{ server: Server; port: number }> {
   const listener = getRequestListener((req, env) => fetch(req, env), { hostname });
-  // Node answers a missing Host itself unless told not to; Go's answer differs.
-  const server = createServer({ requireHostHeader: false }, (req, res) => {
-    if (goServerPreamble(req, res)) return;
-    if (req.httpVersion === "1.0") answerAsHttp10(req.socket);
-    void listener(req, res);
-  });
+  // Node answers a missing Host itself unless told not to (Go's answer
+  // differs), and accepts 16 KiB of headers where Go accepts 1 MiB + 4 KiB.
+  const server = createServer(
+    { requireHostHeader: false, maxHeaderSize: (1 << 20) + 4096 },
+    (req, res) => {
+      if (goServerPreamble(req, res)) return;
+      if (req.httpVersion === "1.0") answerAsHttp10(req.socket);
+      void listener(req, res);
+    },
+  );
   answerParserRejects(server, fetch);
   await new Promise<void>((resolve) => server.listen(0, hostname, resolve));
   const address = server.address();
