@@ -48,6 +48,36 @@ const STATUS_TEXT: Record<number, string> = {
   412: "Precondition Failed",
 };
 
+const MAX_BODY = (10 << 20) + 1;
+
+/** Sockets whose rejected request is still receiving its body. */
+const bodies = new WeakMap<Socket, { add(chunk: Buffer): void }>();
+
+/** The first `length` body bytes, or undefined if they do not arrive within 5 s. */
+function collectBody(socket: Socket, start: Buffer, length: number): Promise<Buffer | undefined> {
+  if (start.length >= length) {
+    bodies.set(socket, { add() {} }); // later chunks belong to this request too
+    return Promise.resolve(start.subarray(0, length));
+  }
+  return new Promise((resolve) => {
+    const chunks = [start];
+    let have = start.length;
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      resolve(ok ? Buffer.concat(chunks).subarray(0, length) : undefined);
+    };
+    const timer = setTimeout(() => finish(false), 5_000);
+    bodies.set(socket, {
+      add(chunk) {
+        if (have >= length) return; // the rest is ignored, as Go stops reading
+        chunks.push(chunk);
+        have += chunk.length;
+        if (have >= length) finish(true);
+      },
+    });
+  });
+}
+
 /**
  * Node's HTTP parser rejects some requests that Go's server hands to its
  * handlers: unknown methods (`FOO`, answered 405 by etcd) and raw bytes
@@ -58,6 +88,13 @@ export function answerParserRejects(server: Server, fetch: Fetch): void {
   server.on(
     "clientError",
     (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => {
+      // After a parse error Node keeps feeding the socket's later chunks to
+      // the failed parser, one clientError each: they are the body.
+      const pending = bodies.get(socket);
+      if (pending !== undefined) {
+        pending.add(err.rawPacket ?? Buffer.alloc(0));
+        return;
+      }
       const packet = err.rawPacket?.toString("latin1") ?? "";
       const headEnd = packet.indexOf("\r\n\r\n");
       const line = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP\/1\.[01]\r\n/.exec(packet);
@@ -96,30 +133,32 @@ export function answerParserRejects(server: Server, fetch: Fetch): void {
           }
         }
       }
-      // Only a request whose whole body came with the rejected packet is
-      // replayed; anything else is refused without touching the store.
-      const length = Number(headers.get("content-length") ?? "0") || 0;
-      const available = err.rawPacket!.length - (headEnd + 4);
-      if (length > available) {
-        raw(socket, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-        return;
-      }
-      const bodyBytes = err.rawPacket!.subarray(headEnd + 4, headEnd + 4 + length);
-      const init: RequestInit = { method, headers };
-      if (method !== "GET" && method !== "HEAD" && bodyBytes.length > 0) init.body = bodyBytes;
-      let request: Request;
-      try {
-        request = new Request(
-          `http://127.0.0.1${encodeURI(target.replace(/[^\x20-\x7e]/g, "_"))}`,
-          init,
-        );
-      } catch {
-        raw(socket, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-        return;
-      }
-      void Promise.resolve(fetch(request, { incoming: { url: target, method } }))
-        .then((res) => writeRaw(socket, res))
-        .catch(() => socket.destroy());
+      // Go reads at most 10 MiB + 1 of a form; that much decides the answer.
+      const length = Math.min(Number(headers.get("content-length") ?? "0") || 0, MAX_BODY);
+      void collectBody(socket, err.rawPacket!.subarray(headEnd + 4), length).then((bodyBytes) => {
+        if (bodyBytes === undefined) {
+          raw(socket, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+          return;
+        }
+        answer(bodyBytes);
+      });
+      const answer = (bodyBytes: Buffer) => {
+        const init: RequestInit = { method, headers };
+        if (method !== "GET" && method !== "HEAD" && bodyBytes.length > 0) init.body = bodyBytes;
+        let request: Request;
+        try {
+          request = new Request(
+            `http://127.0.0.1${encodeURI(target.replace(/[^\x20-\x7e]/g, "_"))}`,
+            init,
+          );
+        } catch {
+          raw(socket, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+          return;
+        }
+        void Promise.resolve(fetch(request, { incoming: { url: target, method } }))
+          .then((res) => writeRaw(socket, res))
+          .catch(() => socket.destroy());
+      };
     },
   );
 }
