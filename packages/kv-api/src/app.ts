@@ -255,6 +255,8 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
       rawQuery: c.get("rawQuery"),
       contentType: c.req.header("Content-Type") ?? null,
       body: () => c.req.raw.body,
+      bodyBytes: () => c.req.raw.arrayBuffer(),
+      contentLength: c.req.header("Content-Length") ?? null,
       signal: () => c.req.raw.signal,
     });
   };

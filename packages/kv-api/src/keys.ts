@@ -38,6 +38,9 @@ export interface KeysRequest {
   contentType: string | null;
   /** The body, fetched only when a form must be read (touching it can be costly for a server's lazy Request). */
   body: () => ReadableStream<Uint8Array> | null;
+  /** The whole body at once (fast on node-server); used when `contentLength` is known and small. */
+  bodyBytes: () => Promise<ArrayBuffer>;
+  contentLength: string | null;
   /** Aborts when the client goes away; fetched only for watches. */
   signal: () => AbortSignal;
 }
@@ -102,8 +105,13 @@ async function parseForm(req: KeysRequest): Promise<Parsed | V2ErrorData> {
         : req.contentType;
     const media = parseMediaType(ct);
     if (media.error !== undefined) err = media.error;
-    const body = media.type === "application/x-www-form-urlencoded" ? req.body() : null;
-    if (body !== null) {
+    const isForm = media.type === "application/x-www-form-urlencoded";
+    const declared = req.contentLength === null ? Number.NaN : Number(req.contentLength);
+    const body = isForm && !(declared >= 0 && declared <= MAX_FORM_BYTES) ? req.body() : null;
+    if (isForm && body === null && declared > 0) {
+      const e = parseQueryInto(form, bytesToBinary(new Uint8Array(await req.bodyBytes())));
+      if (err === undefined) err = e;
+    } else if (body !== null) {
       const bytes = await readLimited(body, MAX_FORM_BYTES);
       if (bytes === undefined) {
         return requestError(ErrorCode.InvalidForm, "http: POST too large");
