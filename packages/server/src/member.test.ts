@@ -237,7 +237,11 @@ describe("a three-member cluster", () => {
     const configs = await clusterConfigs(3);
     const members = await Promise.all(configs.map(start));
     await waitFor(
-      () => members.every((r) => r.member.members().every((m) => m.clientURLs.length > 0)),
+      () =>
+        members.every((r) => {
+          const seen = r.member.members();
+          return seen.length === 3 && seen.every((m) => m.clientURLs.length > 0);
+        }),
       { what: "attributes published", timeoutMs: 10_000 },
     );
     const victim = members[2]!;
