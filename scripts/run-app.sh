@@ -10,6 +10,10 @@ case "$app" in
   bench) dir="$root/bench" ;;
   *) dir="$root/apps/$app" ;;
 esac
+if [ ! -f "$dir/package.json" ]; then
+  echo "run-app: $app is not part of this checkout yet ($dir does not exist)" >&2
+  exit 1
+fi
 pkg="$(node -p "require('$dir/package.json').name")"
 (cd "$root" && TURBO_TELEMETRY_DISABLED=1 turbo run build --filter="$pkg..." --output-logs=errors-only >&2)
 entry="$dir/dist/main.js"
