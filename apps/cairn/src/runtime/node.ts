@@ -1,25 +1,18 @@
 import { readFile } from "node:fs/promises";
-import { serve } from "@hono/node-server";
-import type { Listener, RuntimeAdapter } from "./types.js";
+import { serveLikeGo } from "@cairn/kv-api/node";
+import type { RuntimeAdapter } from "./types.js";
 
-/** Node.js: @hono/node-server for HTTP, process for the rest. */
+/** Node.js: `@cairn/kv-api/node` (Go-like serving over node:http) for HTTP, process for the rest. */
 export const nodeRuntime: RuntimeAdapter = {
   name: "node",
   argv: () => process.argv.slice(2),
   env: () => process.env,
-  serve(handler, { hostname, port }) {
-    return new Promise<Listener>((resolve, reject) => {
-      const server = serve({ fetch: handler, hostname, port }, () =>
-        resolve({
-          close: () =>
-            new Promise<void>((done) => {
-              server.close(() => done());
-              (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-            }),
-        }),
-      );
-      server.once("error", reject);
-    });
+  // Served the way etcd's Go server answers at the HTTP level (unknown
+  // methods, raw non-ASCII targets, missing Host, `OPTIONS *`, HTTP/1.0,
+  // 1 MiB headers, bad path escapes): a client must not tell Cairn from etcd.
+  async serve(handler, { hostname, port }) {
+    const served = await serveLikeGo(handler, { hostname, port });
+    return { close: () => served.close() };
   },
   onShutdown(fn) {
     let called = false;

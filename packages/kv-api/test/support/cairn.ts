@@ -1,245 +1,12 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { Socket } from "node:net";
-import { getRequestListener } from "@hono/node-server";
-import { canonicalHeaderKey, createKvApi } from "../../src/app.js";
+import { createKvApi } from "../../src/app.js";
 import { LocalBackend } from "../../src/local-backend.js";
+import { type GoServeFetch, serveLikeGo } from "../../src/node/serve.js";
 
 /** A running Cairn v2 API served by a {@link LocalBackend}. */
 export interface CairnV2 {
   /** Base URL, e.g. `http://127.0.0.1:40123` (no trailing slash). */
   url: string;
   stop(): Promise<void>;
-}
-
-type Fetch = (request: Request, env?: unknown) => Response | Promise<Response>;
-
-/** Go's `%XX` check of a request-target path: a bad escape is a bare 400 from Go's server. */
-function hasBadEscape(target: string): boolean {
-  const q = target.indexOf("?");
-  const path = q === -1 ? target : target.slice(0, q);
-  return /%(?![0-9A-Fa-f]{2})/.test(path);
-}
-
-function raw(socket: Socket, text: string): void {
-  if (socket.writable) socket.end(Buffer.from(text, "latin1"));
-  else socket.destroy();
-}
-
-async function writeRaw(socket: Socket, res: Response): Promise<void> {
-  const body = Buffer.from(await res.arrayBuffer());
-  let head = `HTTP/1.1 ${res.status} ${res.statusText || STATUS_TEXT[res.status] || ""}\r\n`;
-  res.headers.forEach((v, k) => {
-    if (k !== "content-length" && k !== "connection" && k !== "date") {
-      head += `${canonicalHeaderKey(k)}: ${v}\r\n`;
-    }
-  });
-  head += `Date: ${new Date().toUTCString()}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
-  if (socket.writable) socket.end(Buffer.concat([Buffer.from(head, "latin1"), body]));
-  else socket.destroy();
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  200: "OK",
-  201: "Created",
-  301: "Moved Permanently",
-  400: "Bad Request",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  412: "Precondition Failed",
-};
-
-const MAX_BODY = (10 << 20) + 1;
-
-/** Sockets whose rejected request is still receiving its body. */
-const bodies = new WeakMap<Socket, { add(chunk: Buffer): void }>();
-
-/** The first `length` body bytes, or undefined if they do not arrive within 5 s. */
-function collectBody(socket: Socket, start: Buffer, length: number): Promise<Buffer | undefined> {
-  if (start.length >= length) {
-    bodies.set(socket, { add() {} }); // later chunks belong to this request too
-    return Promise.resolve(start.subarray(0, length));
-  }
-  return new Promise((resolve) => {
-    const chunks = [start];
-    let have = start.length;
-    const finish = (ok: boolean) => {
-      clearTimeout(timer);
-      resolve(ok ? Buffer.concat(chunks).subarray(0, length) : undefined);
-    };
-    const timer = setTimeout(() => finish(false), 5_000);
-    bodies.set(socket, {
-      add(chunk) {
-        if (have >= length) return; // the rest is ignored, as Go stops reading
-        chunks.push(chunk);
-        have += chunk.length;
-        if (have >= length) finish(true);
-      },
-    });
-  });
-}
-
-/**
- * Node's HTTP parser rejects some requests that Go's server hands to its
- * handlers: unknown methods (`FOO`, answered 405 by etcd) and raw bytes
- * above 0x7f in the request-target. This parses such a request from the raw
- * packet and answers it through the app, so it gets etcd's bytes too.
- */
-export function answerParserRejects(server: Server, fetch: Fetch): void {
-  server.on(
-    "clientError",
-    (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => {
-      // After a parse error Node keeps feeding the socket's later chunks to
-      // the failed parser, one clientError each: they are the body.
-      const pending = bodies.get(socket);
-      if (pending !== undefined) {
-        pending.add(err.rawPacket ?? Buffer.alloc(0));
-        return;
-      }
-      const packet = err.rawPacket?.toString("latin1") ?? "";
-      const headEnd = packet.indexOf("\r\n\r\n");
-      const line = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP\/1\.[01]\r\n/.exec(packet);
-      if (err.code === "HPE_HEADER_OVERFLOW") {
-        raw(
-          socket,
-          "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n431 Request Header Fields Too Large",
-        );
-        return;
-      }
-      if (
-        (err.code !== "HPE_INVALID_METHOD" && err.code !== "HPE_INVALID_URL") ||
-        line === null ||
-        headEnd === -1
-      ) {
-        raw(socket, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-        return;
-      }
-      const method = line[1]!;
-      const target = line[2]!;
-      if (hasBadEscape(target)) {
-        raw(
-          socket,
-          "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request",
-        );
-        return;
-      }
-      const headers = new Headers();
-      for (const h of packet.slice(line[0].length, headEnd).split("\r\n")) {
-        const colon = h.indexOf(":");
-        if (colon > 0) {
-          try {
-            headers.append(h.slice(0, colon).trim(), h.slice(colon + 1).trim());
-          } catch {
-            // a header value fetch refuses: leave it out
-          }
-        }
-      }
-      // Go reads at most 10 MiB + 1 of a form; that much decides the answer.
-      const length = Math.min(Number(headers.get("content-length") ?? "0") || 0, MAX_BODY);
-      void collectBody(socket, err.rawPacket!.subarray(headEnd + 4), length).then((bodyBytes) => {
-        if (bodyBytes === undefined) {
-          raw(socket, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-          return;
-        }
-        answer(bodyBytes);
-      });
-      const answer = (bodyBytes: Buffer) => {
-        const init: RequestInit = { method, headers };
-        if (method !== "GET" && method !== "HEAD" && bodyBytes.length > 0) init.body = bodyBytes;
-        let request: Request;
-        try {
-          request = new Request(
-            `http://127.0.0.1${encodeURI(target.replace(/[^\x20-\x7e]/g, "_"))}`,
-            init,
-          );
-        } catch {
-          raw(socket, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-          return;
-        }
-        void Promise.resolve(fetch(request, { incoming: { url: target, method } }))
-          .then((res) => writeRaw(socket, res))
-          .catch(() => socket.destroy());
-      };
-    },
-  );
-}
-
-/**
- * Go's server answers a few requests before any handler runs; Node's would
- * pass them on (or fail differently). Returns true when it answered.
- */
-function goServerPreamble(req: IncomingMessage, res: ServerResponse): boolean {
-  const url = req.url ?? "";
-  if (req.httpVersion === "1.1" && req.headers.host === undefined) {
-    raw(
-      req.socket,
-      "HTTP/1.1 400 Bad Request: missing required Host header\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request: missing required Host header",
-    );
-    return true;
-  }
-  if (url === "*" && req.method === "OPTIONS") {
-    res.writeHead(200, { "Content-Length": "0" });
-    res.end();
-    return true;
-  }
-  if (url.startsWith("/") && hasBadEscape(url)) {
-    raw(
-      req.socket,
-      "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request",
-    );
-    return true;
-  }
-  return false;
-}
-
-/**
- * Go answers an HTTP/1.0 request with an `HTTP/1.0` status line; Node always
- * writes `HTTP/1.1`. Rewrites the status line of the next response on this
- * socket.
- */
-function answerAsHttp10(socket: Socket): void {
-  const write = socket.write;
-  const fix = (chunk: unknown): unknown => {
-    if (typeof chunk === "string" && chunk.startsWith("HTTP/1.1 "))
-      return `HTTP/1.0 ${chunk.slice(9)}`;
-    if (Buffer.isBuffer(chunk) && chunk.subarray(0, 9).toString("latin1") === "HTTP/1.1 ") {
-      const copy = Buffer.from(chunk);
-      copy.write("HTTP/1.0 ", 0, "latin1");
-      return copy;
-    }
-    return chunk;
-  };
-  socket.write = function patched(this: Socket, chunk: unknown, ...rest: unknown[]) {
-    socket.write = write;
-    return (write as (...a: unknown[]) => boolean).call(this, fix(chunk), ...rest);
-  } as typeof socket.write;
-}
-
-/**
- * Serves a fetch-style app on Node the way etcd's Go server behaves at the
- * HTTP level where Node differs (see {@link answerParserRejects} and
- * `goServerPreamble`). Test support for now; the member's Node entry needs
- * the same treatment.
- */
-export async function serveLikeGo(
-  fetch: Fetch,
-  hostname = "127.0.0.1",
-): Promise<{ server: Server; port: number }> {
-  const listener = getRequestListener((req, env) => fetch(req, env), { hostname });
-  // Node answers a missing Host itself unless told not to (Go's answer
-  // differs), and accepts 16 KiB of headers where Go accepts 1 MiB + 4 KiB.
-  const server = createServer(
-    { requireHostHeader: false, maxHeaderSize: (1 << 20) + 4096 },
-    (req, res) => {
-      if (goServerPreamble(req, res)) return;
-      if (req.httpVersion === "1.0") answerAsHttp10(req.socket);
-      void listener(req, res);
-    },
-  );
-  answerParserRejects(server, fetch);
-  await new Promise<void>((resolve) => server.listen(0, hostname, resolve));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no TCP address");
-  return { server, port: address.port };
 }
 
 /**
@@ -250,9 +17,9 @@ export async function serveLikeGo(
 export async function startCairnV2(
   options: { historySize?: number; cors?: string[] } = {},
 ): Promise<CairnV2> {
-  let fetch: Fetch = () => new Response(null, { status: 503 });
-  const { server, port } = await serveLikeGo((req, env) => fetch(req, env));
-  const url = `http://127.0.0.1:${port}`;
+  let fetch: GoServeFetch = () => new Response(null, { status: 503 });
+  const served = await serveLikeGo((req, env) => fetch(req, env));
+  const url = `http://127.0.0.1:${served.port}`;
   const backend = new LocalBackend({
     clientURLs: [url],
     peerURLs: ["http://127.0.0.1:2380"],
@@ -264,10 +31,7 @@ export async function startCairnV2(
     url,
     async stop() {
       backend.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await served.close();
     },
   };
 }
