@@ -1,0 +1,78 @@
+import { freePort, type TempDir, tempDir } from "@cairn/testkit";
+import { parseConfig, type RunningDiscovery, startDiscovery } from "../src/node.js";
+
+/** A service started by a test on a free 127.0.0.1 port with a temp data dir. */
+export interface TestService {
+  readonly service: RunningDiscovery;
+  readonly dir: TempDir;
+  /** Restarts the service on the same port and data dir. */
+  restart(): Promise<RunningDiscovery>;
+  stop(): Promise<void>;
+}
+
+/** Starts the real service (embedded store, HTTP listener) with extra flags. */
+export async function startTestService(
+  flags: readonly string[] = [],
+  now?: () => number,
+): Promise<TestService> {
+  const dir = tempDir("cairn-discovery-");
+  const port = await freePort();
+  const config = parseConfig(
+    ["--addr", `127.0.0.1:${port}`, "--data-dir", dir.path, "--rate-limit", "0", ...flags],
+    {},
+  );
+  const opts = now === undefined ? {} : { now };
+  let service = await startDiscovery(config, opts);
+  const handle: TestService = {
+    get service() {
+      return service;
+    },
+    dir,
+    async restart() {
+      await service.close();
+      service = await startDiscovery(config, opts);
+      return service;
+    },
+    async stop() {
+      await service.close();
+      dir.remove();
+    },
+  };
+  return handle;
+}
+
+/** `GET /new[?size=N]` → the token URL. */
+export async function newToken(base: string, size?: number): Promise<string> {
+  const res = await fetch(`${base}/new${size === undefined ? "" : `?size=${size}`}`);
+  if (res.status !== 200) throw new Error(`/new answered ${res.status}: ${await res.text()}`);
+  return res.text();
+}
+
+/** A v2 event or error body with the response's status and X-Etcd-Index. */
+export interface V2Reply {
+  status: number;
+  index: number | undefined;
+  // biome-ignore lint/suspicious/noExplicitAny: v2 bodies are asserted field by field
+  body: any;
+}
+
+/** Sends a request and parses the v2 JSON reply. */
+export async function v2(url: string, init?: RequestInit): Promise<V2Reply> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  const index = res.headers.get("X-Etcd-Index");
+  return {
+    status: res.status,
+    index: index === null ? undefined : Number(index),
+    body: text === "" ? undefined : JSON.parse(text),
+  };
+}
+
+/** `PUT <url>?prevExist=false` with a form `value`, exactly as an etcd member registers. */
+export function register(url: string, value: string): Promise<V2Reply> {
+  return v2(`${url}?prevExist=false`, {
+    method: "PUT",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ value }).toString(),
+  });
+}
