@@ -150,7 +150,8 @@ export class RaftLog {
           `entry ${ci} conflicts with committed entry (committed ${this.committed})`,
         );
       }
-      this.append(ents.slice(ci - (index + 1)));
+      // append() copies what it keeps, so all-new entries need no slice of their own.
+      this.append(ci === index + 1 ? ents : ents.slice(ci - (index + 1)));
     }
     this.commitTo(Math.min(committed, lastNew));
     return lastNew;

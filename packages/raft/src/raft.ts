@@ -27,6 +27,7 @@ import {
   type HardState,
   type Message,
   MessageType,
+  makeMessage,
   NONE,
   type NodeId,
   newMessage,
@@ -186,8 +187,13 @@ export class RaftNode {
   private pendingReads = new Map<string, PendingRead>();
   private readQueue: string[] = [];
 
-  private prevSoft: SoftState = { lead: NONE, role: StateRole.Follower };
-  private prevHard: HardState;
+  // The soft and hard state last handed out, as plain fields: comparing them is on
+  // every hasReady() and ready(), and rebuilding objects there is pure garbage.
+  private prevLead: NodeId = NONE;
+  private prevRole: StateRole = StateRole.Follower;
+  private prevTerm: number;
+  private prevVote: NodeId;
+  private prevCommit: number;
   private readyOutstanding = false;
   /** Leader: new entries were appended and not yet broadcast. */
   private pendingBcast = false;
@@ -215,7 +221,9 @@ export class RaftNode {
     this.log = new RaftLog(config.storage);
 
     const { hardState, confState } = config.storage.initialState();
-    this.prevHard = { ...hardState };
+    this.prevTerm = hardState.term;
+    this.prevVote = hardState.vote;
+    this.prevCommit = hardState.commit;
     const bootstrapping = (config.peers?.length ?? 0) + (config.learners?.length ?? 0) > 0;
     if (bootstrapping) {
       if (config.storage.lastIndex() !== 0 || hardState.term !== 0) {
@@ -254,6 +262,11 @@ export class RaftNode {
    * forwarding is off, or a leadership transfer is under way.
    */
   propose(data: Uint8Array): void {
+    if (this.role === StateRole.Leader) {
+      // The common case, without the Prop message a follower would forward.
+      this.leaderAppendLocal([{ index: 0, term: 0, type: EntryType.Normal, data }]);
+      return;
+    }
     this.stepProp(
       newMessage({
         type: MessageType.Prop,
@@ -474,9 +487,12 @@ export class RaftNode {
     if (this.pendingBcast) return true;
     if (this.msgs.length > 0 || this.readStates.length > 0) return true;
     if (this.log.unstable.entries.length > 0 || this.log.unstable.snapshot !== null) return true;
-    if (this.lead !== this.prevSoft.lead || this.role !== this.prevSoft.role) return true;
-    const h = this.prevHard;
-    if (this.term !== h.term || this.vote !== h.vote || this.log.committed !== h.commit) {
+    if (this.lead !== this.prevLead || this.role !== this.prevRole) return true;
+    if (
+      this.term !== this.prevTerm ||
+      this.vote !== this.prevVote ||
+      this.log.committed !== this.prevCommit
+    ) {
       return true;
     }
     return this.log.hasNextCommittedEntries();
@@ -502,16 +518,22 @@ export class RaftNode {
     };
     this.msgs = [];
     this.readStates = [];
-    if (this.lead !== this.prevSoft.lead || this.role !== this.prevSoft.role) {
-      this.prevSoft = { lead: this.lead, role: this.role };
-      rd.softState = { ...this.prevSoft };
+    if (this.lead !== this.prevLead || this.role !== this.prevRole) {
+      this.prevLead = this.lead;
+      this.prevRole = this.role;
+      rd.softState = { lead: this.lead, role: this.role };
     }
-    const h = this.prevHard;
-    if (this.term !== h.term || this.vote !== h.vote || this.log.committed !== h.commit) {
-      const mustSync = this.term !== h.term || this.vote !== h.vote;
-      this.prevHard = { term: this.term, vote: this.vote, commit: this.log.committed };
-      rd.hardState = { ...this.prevHard };
-      rd.mustSync = mustSync;
+    const committed = this.log.committed;
+    if (
+      this.term !== this.prevTerm ||
+      this.vote !== this.prevVote ||
+      committed !== this.prevCommit
+    ) {
+      rd.mustSync = this.term !== this.prevTerm || this.vote !== this.prevVote;
+      this.prevTerm = this.term;
+      this.prevVote = this.vote;
+      this.prevCommit = committed;
+      rd.hardState = { term: this.term, vote: this.vote, commit: committed };
     }
     if (unstable.snapshot !== null) rd.snapshot = unstable.snapshot;
     if (rd.entries.length > 0 || rd.snapshot !== undefined) rd.mustSync = true;
@@ -893,6 +915,21 @@ export class RaftNode {
     this.msgs.push(m);
   }
 
+  /**
+   * The leader appends normal entries proposed on itself (`ents` are fresh, owned here):
+   * the same checks as {@link leaderPropose} for a local proposal without ConfChange.
+   */
+  private leaderAppendLocal(ents: Entry[]): void {
+    if (!this.tracker.progress.has(this.id)) {
+      throw new ProposalDroppedError("this node was removed from the cluster");
+    }
+    if (this.leadTransferee !== NONE) {
+      throw new ProposalDroppedError("leadership transfer in progress");
+    }
+    this.appendEntries(ents);
+    this.pendingBcast = true;
+  }
+
   private leaderPropose(m: Message, local: boolean): void {
     if (m.entries.length === 0) return;
     const drop = (err: Error): void => {
@@ -1179,12 +1216,12 @@ export class RaftNode {
 
   private handleAppend(m: Message): void {
     if (m.index < this.log.committed) {
-      this.send(newMessage({ type: MessageType.AppResp, to: m.from, index: this.log.committed }));
+      this.sendAppResp(m.from, this.log.committed);
       return;
     }
     const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
     if (lastNew !== undefined) {
-      this.send(newMessage({ type: MessageType.AppResp, to: m.from, index: lastNew }));
+      this.sendAppResp(m.from, lastNew);
       return;
     }
     // Reject with a hint (the largest index <= the probe whose term is <= the probe's
@@ -1203,10 +1240,15 @@ export class RaftNode {
     );
   }
 
+  /** Acknowledges an append up to `index`. */
+  private sendAppResp(to: NodeId, index: number): void {
+    this.send(makeMessage(MessageType.AppResp, to, 0, 0, index, [], 0, false, 0, EMPTY));
+  }
+
   private handleHeartbeat(m: Message): void {
     // The leader sends min(match, commit), so this never passes our log's end.
     this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-    this.send(newMessage({ type: MessageType.HeartbeatResp, to: m.from, context: m.context }));
+    this.send(makeMessage(MessageType.HeartbeatResp, m.from, 0, 0, 0, [], 0, false, 0, m.context));
   }
 
   private handleSnapshot(m: Message): void {
@@ -1244,12 +1286,14 @@ export class RaftNode {
 
   /** Commits what a quorum has persisted, if it is of the current term (§5.4.2). */
   private maybeCommit(): boolean {
-    const before = this.committedEntryInCurrentTerm();
+    // Whether the term had a committed entry matters only to reads waiting for one.
+    const waiting = this.pendingReadIndexMessages.length > 0;
+    const before = waiting && this.committedEntryInCurrentTerm();
     const ok = this.log.maybeCommit(this.tracker.committed(), this.term);
-    if (ok && !before && this.pendingReadIndexMessages.length > 0) {
-      const waiting = this.pendingReadIndexMessages;
+    if (ok && waiting && !before) {
+      const queued = this.pendingReadIndexMessages;
       this.pendingReadIndexMessages = [];
-      for (const m of waiting) this.startRead(m);
+      for (const m of queued) this.startRead(m);
     }
     return ok;
   }
@@ -1276,7 +1320,7 @@ export class RaftNode {
       if (id === this.id) continue;
       // Never tell a follower to commit past what it is known to hold.
       const commit = Math.min(pr.match, this.log.committed);
-      this.send(newMessage({ type: MessageType.Heartbeat, to: id, commit, context }));
+      this.send(makeMessage(MessageType.Heartbeat, id, 0, 0, 0, [], commit, false, 0, context));
     }
   }
 
@@ -1293,6 +1337,10 @@ export class RaftNode {
   /** Sends an append (or a snapshot) to `to` if its progress allows; true if sent. */
   private maybeSendAppend(to: NodeId, pr: Progress, sendIfEmpty: boolean): boolean {
     if (pr.isPaused()) return false;
+    // Nothing new for a follower right behind our last entry (every acknowledgement of
+    // a caught-up follower asks): what the general path below would conclude, without
+    // its term lookup and empty slice.
+    if (!sendIfEmpty && pr.next === this.log.lastIndex() + 1) return false;
     const prevIndex = pr.next - 1;
     const prevTerm = this.log.term(prevIndex);
     let ents: Entry[] | undefined;
@@ -1325,14 +1373,18 @@ export class RaftNode {
     let bytes = 0;
     if (this.tracker.maxInflightBytes > 0) for (const e of ents) bytes += entrySize(e);
     this.send(
-      newMessage({
-        type: MessageType.App,
+      makeMessage(
+        MessageType.App,
         to,
-        index: prevIndex,
-        logTerm: prevTerm,
-        entries: ents,
-        commit: this.log.committed,
-      }),
+        0,
+        prevTerm,
+        prevIndex,
+        ents,
+        this.log.committed,
+        false,
+        0,
+        EMPTY,
+      ),
     );
     pr.sentEntries(ents.length, bytes);
     return true;

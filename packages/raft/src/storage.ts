@@ -56,7 +56,9 @@ export function entrySize(e: Entry): number {
 
 /** Cuts `entries` after `maxBytes`, keeping at least the first one. */
 export function limitSize(entries: Entry[], maxBytes: number): Entry[] {
-  if (entries.length === 0) return entries;
+  // Zero or one entry: nothing to cut (the first is always kept). The common case of
+  // small batches skips the size computation.
+  if (entries.length <= 1) return entries;
   let size = entrySize(entries[0]!);
   let n = 1;
   for (; n < entries.length; n++) {
@@ -93,12 +95,12 @@ export class MemoryLogStorage implements LogView {
 
   /** The persisted hard state. */
   hardState(): HardState {
-    return { ...this.hard };
+    return { term: this.hard.term, vote: this.hard.vote, commit: this.hard.commit };
   }
 
   /** Persists a hard state (from `Ready.hardState`). */
   setHardState(hs: HardState): void {
-    this.hard = { ...hs };
+    this.hard = { term: hs.term, vote: hs.vote, commit: hs.commit };
   }
 
   entries(lo: number, hi: number, maxBytes: number): Entry[] {

@@ -175,6 +175,40 @@ export function newMessage(fields: Partial<Message> & Pick<Message, "type" | "to
   };
 }
 
+/**
+ * Builds a message from every field, in {@link Message}'s order: the hot paths (appends
+ * and their acknowledgements) use it instead of {@link newMessage}, which first builds
+ * a partial object and then the message, two allocations per message.
+ * @internal Not exported from the package.
+ */
+export function makeMessage(
+  type: MessageType,
+  to: NodeId,
+  term: number,
+  logTerm: number,
+  index: number,
+  entries: Entry[],
+  commit: number,
+  reject: boolean,
+  rejectHint: number,
+  context: Uint8Array,
+): Message {
+  return {
+    type,
+    from: NONE,
+    to,
+    term,
+    logTerm,
+    index,
+    entries,
+    commit,
+    reject,
+    rejectHint,
+    snapshot: null,
+    context,
+  };
+}
+
 /** An empty snapshot (index 0), the state of a log that was never compacted. */
 export function emptySnapshot(): Snapshot {
   return {
