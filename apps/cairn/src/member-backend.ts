@@ -74,7 +74,8 @@ export class MemberBackend implements Backend {
   }
 
   #timeout(): KeyResult {
-    return { error: v2ErrorData(300, TIMEOUT_CAUSE, this.member.store.index), ...this.#head() };
+    // etcd answers a raft timeout with index 0 in the body and X-Etcd-Index.
+    return { error: v2ErrorData(300, TIMEOUT_CAUSE, 0), ...this.#head() };
   }
 
   async propose(request: WriteRequest): Promise<KeyResult> {
@@ -234,8 +235,18 @@ export class MemberBackend implements Backend {
     return this.member.store.stats();
   }
 
+  /**
+   * Healthy once there is a leader and this member has published its
+   * attributes (name, client URLs) through raft. etcd does not serve client
+   * requests at all before that publish (its client listener waits for
+   * `ReadyNotify`), so a client that saw `{"health":"true"}` always finds the
+   * member listed with its client URLs and the store past its bootstrap
+   * records (cluster version, attributes).
+   */
   async health(): Promise<boolean> {
-    return this.member.status().leader !== 0n;
+    if (this.member.status().leader === 0n) return false;
+    const self = this.member.members().find((m) => m.id === this.member.id);
+    return self !== undefined && (self.name !== "" || self.clientURLs.length > 0);
   }
 
   version(): VersionInfo {

@@ -23,6 +23,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import { maskTimes, relativise } from "../conformance/harness/case.js";
 import { header, type RawResponse, send, sendBytes } from "../conformance/harness/http.js";
 import {
+  CAIRN_TARGETS,
   startTarget,
   TARGETS,
   type Target,
@@ -479,11 +480,12 @@ const statusLog = new Map<TargetName, { statuses: number[]; requests: string[] }
 describe("fuzz: random and malformed requests", () => {
   afterAll(() => {
     const etcd = statusLog.get("etcd");
-    const cairn = statusLog.get("cairn");
-    if (etcd && cairn) {
+    for (const name of CAIRN_TARGETS) {
+      const cairn = statusLog.get(name);
+      if (etcd === undefined || cairn === undefined) continue;
       const diffs = new Map<string, string[]>();
       etcd.statuses.forEach((s, i) => {
-        const key = `etcd ${s} / cairn ${cairn.statuses[i]}`;
+        const key = `etcd ${s} / ${name} ${cairn.statuses[i]}`;
         if (cairn.statuses[i] !== s) diffs.set(key, [...(diffs.get(key) ?? []), etcd.requests[i]!]);
       });
       const total = [...diffs.values()].reduce((a, b) => a + b.length, 0);
@@ -496,7 +498,7 @@ describe("fuzz: random and malformed requests", () => {
             .join(""),
       );
       console.log(
-        `[fuzz] seed ${SEED}: ${total} of ${etcd.statuses.length} statuses differ${lines.join("")}`,
+        `[fuzz] seed ${SEED}: ${total} of ${etcd.statuses.length} statuses differ between etcd and ${name}${lines.join("")}`,
       );
     }
   });

@@ -27,6 +27,7 @@ import {
   sendBytes,
 } from "./http.js";
 import {
+  CAIRN_TARGETS,
   type CairnOptions,
   DIFFERENTIAL,
   startTarget,
@@ -505,7 +506,9 @@ interface CaseDef {
 
 /** Per-file tallies printed after the file (and used in reports). */
 interface Tally {
-  pass: Record<TargetName | "agree", number>;
+  pass: Record<TargetName, number>;
+  /** Cases whose transcript equals etcd's, per Cairn target. */
+  agree: Record<TargetName, number>;
   total: number;
   failures: string[];
 }
@@ -525,7 +528,8 @@ export function conformance(
   register((title, fn, caseOptions = {}) => cases.push({ title, fn, options: caseOptions }));
   const targets = new Map<TargetName, Target>();
   const startErrors = new Map<TargetName, unknown>();
-  const tally: Tally = { pass: { etcd: 0, cairn: 0, agree: 0 }, total: 0, failures: [] };
+  const zero = (): Record<TargetName, number> => ({ etcd: 0, cairn: 0, "cairn-member": 0 });
+  const tally: Tally = { pass: zero(), agree: zero(), total: 0, failures: [] };
 
   describe.skipIf(options.skip === true)(section, () => {
     beforeAll(async () => {
@@ -543,7 +547,9 @@ export function conformance(
     afterAll(async () => {
       await Promise.all([...targets.values()].map((t) => t.stop()));
       const parts = TARGETS.map((t) => `${t} ${tally.pass[t]}/${tally.total}`);
-      if (DIFFERENTIAL) parts.push(`agree ${tally.pass.agree}/${tally.total}`);
+      if (DIFFERENTIAL) {
+        for (const t of CAIRN_TARGETS) parts.push(`agree(${t}) ${tally.agree[t]}/${tally.total}`);
+      }
       console.log(
         `[conformance] ${section}: ${parts.join(", ")}` +
           tally.failures.map((f) => `\n  ${f}`).join(""),
@@ -586,13 +592,19 @@ export function conformance(
           }
           if (DIFFERENTIAL) {
             const etcd = results.find((r) => r.name === "etcd")?.ctx;
-            const cairn = results.find((r) => r.name === "cairn")?.ctx;
-            const diff =
-              etcd && cairn ? compare(etcd.transcript, cairn.transcript) : "a target is missing";
-            if (diff === undefined) tally.pass.agree++;
-            else {
-              problems.push(`[differential] ${diff}`);
-              tally.failures.push(`${def.title} [differential]: ${diff.split("\n")[0]}`);
+            for (const name of CAIRN_TARGETS) {
+              const cairn = results.find((r) => r.name === name)?.ctx;
+              const diff =
+                etcd && cairn
+                  ? compare(etcd.transcript, cairn.transcript, name)
+                  : "a target is missing";
+              if (diff === undefined) tally.agree[name]++;
+              else {
+                problems.push(`[differential etcd/${name}] ${diff}`);
+                tally.failures.push(
+                  `${def.title} [differential etcd/${name}]: ${diff.split("\n")[0]}`,
+                );
+              }
             }
           }
           if (problems.length > 0) throw new Error(problems.join("\n"));
@@ -603,28 +615,32 @@ export function conformance(
   });
 }
 
-/** First difference between two transcripts, or undefined when they agree. */
-export function compare(etcd: readonly Entry[], cairn: readonly Entry[]): string | undefined {
+/** First difference between etcd's and a Cairn target's transcript, or undefined when they agree. */
+export function compare(
+  etcd: readonly Entry[],
+  cairn: readonly Entry[],
+  name = "cairn",
+): string | undefined {
   const n = Math.max(etcd.length, cairn.length);
   for (let i = 0; i < n; i++) {
     const e = etcd[i];
     const c = cairn[i];
     if (e === undefined || c === undefined) {
-      return `response #${i + 1}: only ${e ? "etcd" : "cairn"} has it (${(e ?? c)!.request})`;
+      return `response #${i + 1}: only ${e ? "etcd" : name} has it (${(e ?? c)!.request})`;
     }
     if (JSON.stringify(e) !== JSON.stringify(c)) {
       const lines = [`response #${i + 1} (${e.request}) differs:`];
-      if (e.request !== c.request) lines.push(`  request etcd ${e.request} cairn ${c.request}`);
-      if (e.status !== c.status) lines.push(`  status etcd ${e.status} cairn ${c.status}`);
+      if (e.request !== c.request) lines.push(`  request etcd ${e.request} ${name} ${c.request}`);
+      if (e.status !== c.status) lines.push(`  status etcd ${e.status} ${name} ${c.status}`);
       if (e.body !== c.body) {
         lines.push(
           `  body etcd  ${JSON.stringify(e.body)}`,
-          `  body cairn ${JSON.stringify(c.body)}`,
+          `  body ${name} ${JSON.stringify(c.body)}`,
         );
       }
       const eh = e.headers.join(" | ");
       const ch = c.headers.join(" | ");
-      if (eh !== ch) lines.push(`  headers etcd  ${eh}`, `  headers cairn ${ch}`);
+      if (eh !== ch) lines.push(`  headers etcd  ${eh}`, `  headers ${name} ${ch}`);
       return lines.join("\n");
     }
   }

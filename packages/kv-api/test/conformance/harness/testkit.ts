@@ -1,11 +1,13 @@
 /** The testkit pieces the conformance, etcdctl and fuzz suites use, in one place. */
 export {
   findProgram,
+  freePorts,
   type ManagedProcess,
   programOrSkip,
   sleep,
   startEtcd,
   startProcess,
   stopAll,
+  tempDir,
   waitFor,
 } from "@cairn/testkit";
