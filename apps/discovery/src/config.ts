@@ -161,7 +161,11 @@ export function parseConfig(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const flag = /'(--?[^' ]+)/.exec(message)?.[1] ?? "arguments";
-    throw new ConfigError(flag, message.replace(/\. To specify.*$/s, ""), { cause: error });
+    // node:util's messages run over several lines; the service prints one.
+    const line = /argument is ambiguous/.test(message)
+      ? `${flag} needs a value (write ${flag}=<value> for a value starting with "-")`
+      : message.split("\n")[0]!.replace(/\. To specify.*$/, "");
+    throw new ConfigError(flag, line, { cause: error });
   }
   if (values.help === true) throw new HelpRequested("help requested");
 
