@@ -149,7 +149,8 @@ async function run(rt: RuntimeAdapter): Promise<number> {
     void member.stop(`signal ${signal}`);
   });
   const reason = await member.stopped;
-  if (reason === "removed" || reason === "fatal error") exitCode = 1;
+  // etcd exits 0 when it finds itself removed from the cluster; 1 on a fatal error.
+  if (reason === "fatal error") exitCode = 1;
   await Promise.all(listeners.map((l) => l.close()));
   return exitCode;
 }

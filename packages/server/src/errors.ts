@@ -36,8 +36,8 @@ export class BootstrapError extends MemberError {
 export class MembershipError extends MemberError {
   override name = "MembershipError";
   /** What etcd's members API answers for it. */
-  readonly status: 404 | 409 | 412 | 500;
-  constructor(status: 404 | 409 | 412 | 500, message: string) {
+  readonly status: 404 | 409 | 410 | 412 | 500;
+  constructor(status: 404 | 409 | 410 | 412 | 500, message: string) {
     super("ERR_MEMBERSHIP", message);
     this.status = status;
   }

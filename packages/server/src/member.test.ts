@@ -218,7 +218,12 @@ describe("a three-member cluster", () => {
     const leader = await waitFor(() => leaderOf(members), { what: "a leader" });
     const lagging = members.find((r) => r !== leader)!;
     await stop(lagging);
-    for (let i = 0; i < 300; i++) await put(leader.member, `/s${i}`, `v${i}`);
+    // Ten at a time: they share fsyncs, keeping the test quick on a slow disk.
+    for (let i = 0; i < 300; i += 10) {
+      await Promise.all(
+        Array.from({ length: 10 }, (_, j) => put(leader.member, `/s${i + j}`, `v${i + j}`)),
+      );
+    }
     const back = await start(lagging.config);
     await waitFor(
       () => {
@@ -231,7 +236,7 @@ describe("a three-member cluster", () => {
       { what: "caught up by snapshot", timeoutMs: 10_000 },
     );
     expect(back.member.store.get("/s0", { time: now() }).node.value).toBe("v0");
-  }, 30_000);
+  }, 90_000);
 
   it("refuses to bootstrap a member whose data was wiped while the cluster runs", async () => {
     const configs = await clusterConfigs(3);

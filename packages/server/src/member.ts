@@ -114,6 +114,8 @@ const decoder = new TextDecoder();
 const META_TABLE = "cairn_member_meta";
 /** etcd's v2 expiry sweep period (spec bootstrap §5.2). */
 const SYNC_INTERVAL_MS = 500;
+/** How often idle peer links are probed (connectivity for the reconfiguration checks). */
+const PROBE_INTERVAL_MS = 1_000;
 
 const later: (fn: () => void) => void =
   typeof globalThis.setImmediate === "function"
@@ -181,7 +183,6 @@ export class Member {
   /** Resolves when the member stops (removed, fatal error, or stop()). */
   readonly stopped: Promise<string>;
   #resolveStopped!: (reason: string) => void;
-  #pendingCommit: number | undefined;
   #persistedTerm = -1;
   #persistedVote: bigint = -1n;
   #publishing = false;
@@ -362,6 +363,7 @@ export class Member {
       }, this.#config.heartbeatIntervalMs),
       setInterval(() => this.#expirySweep(), SYNC_INTERVAL_MS),
       setInterval(() => void this.#publishAttributes(), SYNC_INTERVAL_MS),
+      setInterval(() => this.#sender.probe(), PROBE_INTERVAL_MS),
     );
     this.#campaignIfAlone();
     this.#schedule();
@@ -388,6 +390,18 @@ export class Member {
   }
 
   #lastStatus: MemberStatus | undefined;
+
+  /**
+   * True once this member's name and client URLs are applied in the
+   * cluster's records (etcd's ReadyNotify: before that, etcd serves no
+   * client traffic, so `/health` stays false).
+   */
+  get published(): boolean {
+    return (
+      this.store.internalValue(attributesKey(this.id)) ===
+      attributesValue(this.#config.name, this.#config.clientUrls)
+    );
+  }
 
   /** The members, sorted by id. */
   members(): MemberInfo[] {
@@ -463,7 +477,7 @@ export class Member {
   /** Removes member `id` (members API DELETE). */
   async removeMember(id: bigint): Promise<void> {
     if (isRemovedMember(this.store, id)) {
-      throw new MembershipError(409, `Member permanently removed: ${formatId(id)}`);
+      throw new MembershipError(410, `Member permanently removed: ${formatId(id)}`);
     }
     if (!readMembers(this.store).some((m) => m.id === id)) {
       throw new MembershipError(404, `No such member: ${formatId(id)}`);
@@ -494,6 +508,8 @@ export class Member {
   /** Stops the member: timers, transport, pending requests, storage. */
   async stop(reason = "stopped"): Promise<void> {
     if (this.#stopped) return;
+    if (reason.startsWith("signal")) await this.#handOverLeadership();
+    if (this.#stopped) return;
     this.#lastStatus = this.status();
     this.#stopped = true;
     for (const t of this.#timers) clearInterval(t);
@@ -522,6 +538,33 @@ export class Member {
   }
 
   // ------------------------------------------------------------- internals
+
+  /**
+   * Before a leader shuts down, hand leadership to the most up-to-date voter
+   * and wait (at most an election timeout) for it to take over, as etcd 3.4
+   * does, so clients see no election gap.
+   */
+  async #handOverLeadership(): Promise<void> {
+    if (this.#role !== StateRole.Leader) return;
+    const status = this.#raft.status();
+    let best: bigint | undefined;
+    let bestMatch = -1;
+    for (const [id, pr] of status.progress) {
+      if (id === this.id || pr.isLearner || !this.#sender.isReachable(id)) continue;
+      if (pr.match > bestMatch) {
+        best = id;
+        bestMatch = pr.match;
+      }
+    }
+    if (best === undefined) return;
+    this.#log.info("leadership transfer starting", { "transferee-id": formatId(best) });
+    this.#raft.transferLeadership(best);
+    this.#schedule();
+    const deadline = Date.now() + this.#config.electionTimeoutMs;
+    while (Date.now() < deadline && this.#leader === this.id && !this.#stopped) {
+      await new Promise((r) => setTimeout(r, this.#config.heartbeatIntervalMs / 2));
+    }
+  }
 
   #nextId(): bigint {
     this.#idCounter = (this.#idCounter + 1n) & 0xffffn;
@@ -581,38 +624,57 @@ export class Member {
     }
   }
 
-  /** Started voting members: those that have published attributes (a name). */
-  #startedVoters(): bigint[] {
+  /**
+   * True when this member has been connected to `id` without a break for
+   * etcd's health interval (5 s; spec bootstrap §5.2/§5.3).
+   */
+  #connectedFor(id: bigint, ms = 5_000): boolean {
+    if (id === this.id) return true;
+    const since = this.#sender.activeSince(id);
+    return since !== undefined && Date.now() - since >= ms;
+  }
+
+  /** Voters that have started: published a name (etcd's `IsStarted`). */
+  #startedVoters(except?: bigint): bigint[] {
     const voters = new Set(this.#raft.confState().voters);
     return readMembers(this.store)
-      .filter((m) => voters.has(m.id) && (m.name !== "" || m.id === this.id))
+      .filter((m) => voters.has(m.id) && m.id !== except && (m.name !== "" || m.id === this.id))
       .map((m) => m.id);
   }
 
+  /** etcd's `mayAddMember` under `--strict-reconfig-check`. */
   #checkAddQuorum(): void {
     const voters = this.#raft.confState().voters;
     const started = this.#startedVoters().length;
-    // etcd allows a 1-of-1 cluster to add one member (spec §9, bootstrap §5.3).
-    if (voters.length === 1 && started === 1) return;
-    const quorum = Math.floor((voters.length + 1) / 2) + 1;
-    if (started < quorum) {
+    const members = voters.length + 1;
+    // Adding to a started 1-member cluster is allowed (spec §9).
+    const ready = (started === 1 && members === 2) || started >= Math.floor(members / 2) + 1;
+    if (!ready || !voters.every((v) => this.#connectedFor(v))) {
+      this.#log.warn("rejected member add request; not enough healthy members", {
+        "voting-members": voters.length,
+        "started-members": started,
+      });
       throw new MembershipError(500, "Internal Server Error");
-    }
-    for (const v of voters) {
-      if (v !== this.id && !this.#sender.isReachable(v)) {
-        throw new MembershipError(500, "Internal Server Error");
-      }
     }
   }
 
+  /** etcd's `mayRemoveMember` under `--strict-reconfig-check`. */
   #checkRemoveQuorum(id: bigint): void {
     const voters = this.#raft.confState().voters;
-    const remaining = voters.filter((v) => v !== id);
-    const started = this.#startedVoters().filter((v) => v !== id);
-    const reachable = started.filter((v) => v === this.id || this.#sender.isReachable(v));
-    const quorum = Math.floor(remaining.length / 2) + 1;
-    if (reachable.length < quorum) {
+    if (!voters.includes(id)) return; // a learner or an unknown id
+    const refuse = (msg: string) => {
+      this.#log.warn(msg, { "member-id": formatId(id) });
       throw new MembershipError(500, "Internal Server Error");
+    };
+    const remaining = voters.length - 1;
+    if (this.#startedVoters(id).length < Math.floor(remaining / 2) + 1) {
+      refuse("rejected member remove request; not enough started members");
+    }
+    // A member that is down is not part of the active quorum: safe to remove.
+    if (id !== this.id && this.#sender.activeSince(id) === undefined) return;
+    const active = voters.filter((v) => this.#connectedFor(v)).length;
+    if (active - 1 < 1 + Math.floor((voters.length - 1) / 2)) {
+      refuse("rejected member remove request; local member has not been connected to all peers");
     }
   }
 
@@ -686,39 +748,24 @@ export class Member {
   }
 
   #persist(rd: Ready): void {
-    if (rd.snapshot !== undefined && rd.entries.length === 0) {
-      this.#pendingCommit = undefined;
-      return; // the install wrote the hard state
-    }
-    if (rd.entries.length === 0 && rd.hardState !== undefined && !rd.mustSync) {
-      // A commit advance alone: the commit index is recoverable from the
-      // leader, so it rides along with the next write instead of costing an fsync.
-      this.#pendingCommit = rd.hardState.commit;
-      return;
-    }
+    if (rd.snapshot !== undefined && rd.entries.length === 0) return; // the install wrote it
     if (rd.entries.length === 0 && rd.hardState === undefined) return;
-    let hardState = rd.hardState;
-    if (hardState === undefined && this.#pendingCommit !== undefined) {
-      const s = this.#raft.status();
-      hardState = { term: s.term, vote: s.vote, commit: Math.min(this.#pendingCommit, s.commit) };
-    }
-    const last = rd.entries[rd.entries.length - 1];
-    if (hardState !== undefined && last !== undefined && hardState.commit > last.index) {
-      // Never persist a commit index past what the log will hold.
-      hardState = { ...hardState, commit: Math.min(hardState.commit, this.#storage.lastIndex()) };
-    }
+    const hardState = rd.hardState;
     const started = performance.now();
-    this.#storage.append({
-      ...(hardState === undefined ? {} : { hardState }),
-      entries: rd.entries,
-    });
-    this.#pendingCommit = undefined;
+    // A commit advance alone is written without an fsync (raft does not mark
+    // it mustSync): it survives a process crash, and the next synced write
+    // makes it durable. Skipping it altogether would let a restarted member
+    // rebuild a stale membership it then cannot elect a leader in.
+    this.#storage.append(
+      { ...(hardState === undefined ? {} : { hardState }), entries: rd.entries },
+      { sync: rd.mustSync },
+    );
     if (hardState !== undefined) {
       this.#persistedTerm = hardState.term;
       this.#persistedVote = hardState.vote;
     }
     const took = performance.now() - started;
-    if (took > 100) {
+    if (rd.mustSync && took > 100) {
       this.#log.warn("slow fdatasync", {
         took: `${took.toFixed(1)}ms`,
         "expected-duration": "100ms",
@@ -899,7 +946,12 @@ export class Member {
         void this.#submitInternal(VERSION_KEY, CLUSTER_VERSION).catch(() => {});
       }
     }
-    if (lead !== NONE) this.#issueReadRound();
+    if (lead !== NONE) {
+      this.#issueReadRound();
+      // Publish at once rather than on the next 500 ms tick: etcd serves
+      // clients only after its attributes are published (ReadyNotify).
+      void this.#publishAttributes();
+    }
   }
 
   #submitInternal(key: string, value: string | null): Promise<ApplyResult> {

@@ -586,7 +586,10 @@ export class RaftStorage {
    * fsync together (group commit). Durable when it returns. Entries already
    * compacted away are skipped, as etcd's storage does.
    */
-  append(batch: { hardState?: HardState; entries?: readonly Entry[] }): void {
+  append(
+    batch: { hardState?: HardState; entries?: readonly Entry[] },
+    options: { sync?: boolean } = {},
+  ): void {
     this.#open();
     let entries = batch.entries ?? [];
     const hs = batch.hardState;
@@ -618,13 +621,28 @@ export class RaftStorage {
     }
     if (entries.length === 0 && hs === undefined) return; // nothing to make durable
     const q = this.#q;
-    this.#db.transaction(() => {
-      if (entries.length > 0) {
-        if (first <= this.#lastIndex) q.truncateFrom.run(first);
-        this.#insertEntries(entries);
+    const write = () =>
+      this.#db.transaction(() => {
+        if (entries.length > 0) {
+          if (first <= this.#lastIndex) q.truncateFrom.run(first);
+          this.#insertEntries(entries);
+        }
+        if (hs !== undefined) q.setHardState.run(hs.term, idToSql(hs.vote), hs.commit);
+      });
+    if (options.sync === false) {
+      // WAL with synchronous=NORMAL: the commit reaches the OS (it survives a
+      // process crash) without an fsync; the next synced commit makes it
+      // durable against power loss too, as etcd treats hard state writes
+      // that raft does not mark mustSync.
+      this.#db.exec("PRAGMA synchronous = NORMAL");
+      try {
+        write();
+      } finally {
+        this.#db.exec("PRAGMA synchronous = FULL");
       }
-      if (hs !== undefined) q.setHardState.run(hs.term, idToSql(hs.vote), hs.commit);
-    });
+    } else {
+      write();
+    }
     if (entries.length > 0) {
       const last = entries[entries.length - 1]!;
       this.#lastIndex = last.index;
@@ -633,9 +651,13 @@ export class RaftStorage {
     if (hs !== undefined) this.#hardState = { ...hs };
   }
 
-  /** Writes the hard state alone (a vote, a term bump, a commit advance). Durable when it returns. */
-  setHardState(hardState: HardState): void {
-    this.append({ hardState });
+  /**
+   * Writes the hard state alone (a vote, a term bump, a commit advance).
+   * Durable when it returns; with `sync: false`, written without an fsync
+   * (safe against a process crash, made durable by the next synced write).
+   */
+  setHardState(hardState: HardState, options: { sync?: boolean } = {}): void {
+    this.append({ hardState }, options);
   }
 
   /**

@@ -38,6 +38,8 @@ interface PeerState {
   latency: LatencyStats;
   failures: number;
   successes: number;
+  /** When the link last became healthy (ms since the epoch); undefined while down. */
+  activeSince: number | undefined;
 }
 
 /** Running round-trip statistics of one peer link, in milliseconds (etcd's `LatencyStats`). */
@@ -122,6 +124,7 @@ export class PeerSender {
       },
       failures: 0,
       successes: 0,
+      activeSince: undefined,
     });
   }
 
@@ -140,6 +143,28 @@ export class PeerSender {
   /** True while the last exchange with `id` succeeded. */
   isReachable(id: bigint): boolean {
     return this.#peers.get(id)?.reachable ?? false;
+  }
+
+  /**
+   * Since when the link to `id` has been healthy without a break (ms since
+   * the epoch), or undefined while it is down or was never up. etcd's strict
+   * reconfiguration check asks for 5 s of this (spec bootstrap §5.3).
+   */
+  activeSince(id: bigint): number | undefined {
+    return this.#peers.get(id)?.activeSince;
+  }
+
+  /**
+   * Sends an empty request to every idle peer, so a member learns which
+   * peers are up even when raft has nothing to send them (followers do not
+   * talk to each other).
+   */
+  probe(): void {
+    for (const [id, peer] of this.#peers) {
+      if (!peer.inflight && peer.timer === undefined && peer.queue.length === 0) {
+        void this.#flush(id, peer, true);
+      }
+    }
   }
 
   /** Counters for the stats endpoints. */
@@ -254,8 +279,8 @@ export class PeerSender {
     };
   }
 
-  async #flush(to: bigint, peer: PeerState): Promise<void> {
-    if (peer.inflight || peer.queue.length === 0 || this.#closed) return;
+  async #flush(to: bigint, peer: PeerState, probe = false): Promise<void> {
+    if (peer.inflight || this.#closed || (peer.queue.length === 0 && !probe)) return;
     peer.inflight = true;
     const batch: Uint8Array[] = [];
     let bytes = 0;
@@ -311,6 +336,7 @@ export class PeerSender {
         this.#options.logger.info("peer became active", { "remote-peer-id": hexId(to) });
       }
       peer.reachable = true;
+      peer.activeSince ??= Date.now();
       peer.backoffMs = 0;
       if (peer.queue.length > 0) void this.#flush(to, peer);
       return;
@@ -318,6 +344,7 @@ export class PeerSender {
     // A failed batch is lost: raft learns of it and re-sends from its progress.
     peer.failures++;
     peer.reachable = false;
+    peer.activeSince = undefined;
     peer.urlIndex++;
     this.#options.onUnreachable(to);
     peer.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, peer.backoffMs * 2));

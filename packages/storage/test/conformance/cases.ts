@@ -271,6 +271,23 @@ export const cases: readonly ConformanceCase[] = [
     },
   },
   {
+    name: "log: a hard state written without sync is kept, and synchronous=FULL is back after it",
+    async run(ctx) {
+      let s = await open(ctx);
+      try {
+        s.append({ hardState: { term: 2, vote: 0n, commit: 0 }, entries: range(1, 3, 2) });
+        s.setHardState({ term: 2, vote: 0n, commit: 3 }, { sync: false });
+        const mode = s.database.prepare("PRAGMA synchronous").get();
+        assert.equal(Number(mode?.synchronous), 2);
+        s.close();
+        s = await open(ctx);
+        assert.deepEqual(s.initialState().hardState, { term: 2, vote: 0n, commit: 3 });
+      } finally {
+        s.close();
+      }
+    },
+  },
+  {
     name: "log: entries(lo, hi, maxBytes) stops at the byte limit but always returns one entry",
     async run(ctx) {
       const s = await open(ctx);
