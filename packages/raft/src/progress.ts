@@ -193,9 +193,44 @@ export class ProgressTracker {
   /** The voters' progress, cached for `committed()`; null when the configuration changed. */
   private voterProgress: (Progress | undefined)[] | null = null;
 
+  /** A node's own progress, cached for {@link own}; null when unknown. */
+  private ownProgress: Progress | undefined | null = null;
+  private ownId: NodeId = 0n;
+
   /** Must be called after any change to `voters` or `progress`. */
   invalidate(): void {
     this.voterProgress = null;
+    this.ownProgress = null;
+    this.memberIds = null;
+  }
+
+  /** `progress`'s keys and values, in its order, cached for {@link members}. */
+  private memberIds: NodeId[] | null = null;
+  private memberProgress: Progress[] = [];
+
+  /**
+   * Every member (voters and learners) and its progress, in `progress`'s order, as two
+   * parallel arrays cached until {@link invalidate}: the leader walks them on every
+   * broadcast, and iterating the Map allocates an entry pair per member. Read-only.
+   */
+  members(): { ids: readonly NodeId[]; progress: readonly Progress[] } {
+    if (this.memberIds === null) {
+      this.memberIds = [...this.progress.keys()];
+      this.memberProgress = [...this.progress.values()];
+    }
+    return { ids: this.memberIds, progress: this.memberProgress };
+  }
+
+  /**
+   * `progress.get(id)` for the node's own id, cached until {@link invalidate}: it is
+   * asked on every proposal and every `advance`, and a Map lookup by bigint is slow.
+   */
+  own(id: NodeId): Progress | undefined {
+    if (this.ownProgress === null || this.ownId !== id) {
+      this.ownProgress = this.progress.get(id);
+      this.ownId = id;
+    }
+    return this.ownProgress;
   }
 
   constructor(maxInflight: number, maxInflightBytes: number) {

@@ -557,7 +557,7 @@ export class RaftNode {
     if (this.role === StateRole.Leader) {
       // The leader counts itself only for what it has persisted (thesis §10.2.1 allows
       // writing in parallel with followers; counting unpersisted entries would not be safe).
-      const self = this.tracker.progress.get(this.id);
+      const self = this.tracker.own(this.id);
       if (self?.maybeUpdate(this.log.stableLastIndex())) {
         // The new commit index goes out with the next Ready's appends.
         if (this.maybeCommit()) this.pendingBcast = true;
@@ -920,7 +920,7 @@ export class RaftNode {
    * the same checks as {@link leaderPropose} for a local proposal without ConfChange.
    */
   private leaderAppendLocal(ents: Entry[]): void {
-    if (!this.tracker.progress.has(this.id)) {
+    if (this.tracker.own(this.id) === undefined) {
       throw new ProposalDroppedError("this node was removed from the cluster");
     }
     if (this.leadTransferee !== NONE) {
@@ -1310,8 +1310,10 @@ export class RaftNode {
 
   private bcastAppend(): void {
     this.pendingBcast = false;
-    for (const [id, pr] of this.tracker.progress) {
-      if (id !== this.id) this.maybeSendAppend(id, pr, true);
+    const { ids, progress } = this.tracker.members();
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (id !== this.id) this.maybeSendAppend(id, progress[i]!, true);
     }
   }
 
