@@ -1,5 +1,14 @@
 import { fileURLToPath } from "node:url";
-import { freePort, startProcess, stopAll, type TempDir, tempDir, waitFor } from "@cairn/testkit";
+import {
+  freePort,
+  RUNTIMES,
+  runtimeCommand,
+  startProcess,
+  stopAll,
+  type TempDir,
+  tempDir,
+  waitFor,
+} from "@cairn/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 
 const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
@@ -79,4 +88,33 @@ describe("the discovery binary", () => {
     expect(r.stderr).toMatch(/discovery: cannot start: .*EADDRINUSE/);
     await holder.stop();
   });
+
+  it.each(RUNTIMES)(
+    "runs under %s: a token, a registration, a listing, a clean stop",
+    async (runtime) => {
+      const dir = tempDir("cairn-discovery-");
+      dirs.push(dir);
+      const port = await freePort();
+      const { command, args } = runtimeCommand(runtime);
+      const p = startProcess(command, {
+        name: `discovery-${runtime}`,
+        args: [...args, MAIN, "--addr", `127.0.0.1:${port}`, "--data-dir", dir.path],
+      });
+      const base = `http://127.0.0.1:${port}`;
+      await waitFor(async () => (await fetch(`${base}/health`)).ok, {
+        timeoutMs: 20_000,
+        what: `the service under ${runtime}`,
+      });
+      const url = await (await fetch(`${base}/new?size=2`)).text();
+      const put = await fetch(`${url}/abc?prevExist=false`, {
+        method: "PUT",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: "value=m1%3Dhttp%3A%2F%2F127.0.0.1%3A1",
+      });
+      expect(put.status).toBe(201);
+      const list = (await (await fetch(url)).json()) as { node: { nodes: { value: string }[] } };
+      expect(list.node.nodes.map((n) => n.value)).toEqual(["m1=http://127.0.0.1:1"]);
+      expect(await p.stop("SIGTERM")).toBe(0);
+    },
+  );
 });
