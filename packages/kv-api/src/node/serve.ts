@@ -82,6 +82,9 @@ const STATUS_TEXT: Record<number, string> = {
 
 const MAX_BODY = (10 << 20) + 1;
 
+/** Methods the Fetch standard forbids in a `Request` (compared upper-cased). */
+const FETCH_FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+
 /** Sockets whose rejected request is still receiving its body. */
 const bodies = new WeakMap<Socket, { add(chunk: Buffer): void }>();
 
@@ -175,14 +178,22 @@ function answerParserRejects(server: Server, fetch: GoServeFetch): void {
         answer(bodyBytes);
       });
       const answer = (bodyBytes: Buffer) => {
-        const init: RequestInit = { method, headers };
-        if (method !== "GET" && method !== "HEAD" && bodyBytes.length > 0) init.body = bodyBytes;
+        // Fetch refuses CONNECT, TRACE and TRACK in a Request; Go hands them
+        // to etcd (405). Like @hono/node-server, build such a request as a
+        // bodiless GET that reports its real method (the app reads the
+        // method from `incoming` anyway).
+        const forbidden = FETCH_FORBIDDEN_METHODS.has(method.toUpperCase());
+        const init: RequestInit = { method: forbidden ? "GET" : method, headers };
+        if (!forbidden && method !== "GET" && method !== "HEAD" && bodyBytes.length > 0) {
+          init.body = bodyBytes;
+        }
         let request: Request;
         try {
           request = new Request(
             `http://127.0.0.1${encodeURI(target.replace(/[^\x20-\x7e]/g, "_"))}`,
             init,
           );
+          if (forbidden) Object.defineProperty(request, "method", { get: () => method });
         } catch {
           raw(socket, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
           return;

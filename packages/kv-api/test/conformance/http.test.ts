@@ -218,6 +218,29 @@ conformance("§1 HTTP: routing, CORS, encoding, headers", "hp", (kase) => {
     });
   });
 
+  kase(
+    "raw HTTP: TRACE, CONNECT and TRACK with a raw non-UTF-8 byte in the path are 405",
+    async (c) => {
+      for (const method of ["TRACE", "CONNECT", "TRACK"]) {
+        const res = await c.raw(
+          Buffer.concat([
+            Buffer.from(`${method} ${c.keys("/a")}`),
+            Buffer.from([0xe9]),
+            Buffer.from(
+              " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 7\r\n\r\nvalue=1",
+            ),
+          ]),
+          `${method} with a raw byte`,
+        );
+        c.check(res, {
+          status: 405,
+          body: "Method Not Allowed\n",
+          headers: { allow: "HEAD,GET,PUT,POST,DELETE" },
+        });
+      }
+    },
+  );
+
   kase("raw HTTP: HTTP/1.0, absolute URIs and raw non-UTF-8 bytes are served", async (c) => {
     await c.put(c.keys("/a"), "value=1");
     const get = event("get", file(c.k("/a"), "1", c.i(1)));
