@@ -213,6 +213,17 @@ export class ProgressTracker {
    * parallel arrays cached until {@link invalidate}: the leader walks them on every
    * broadcast, and iterating the Map allocates an entry pair per member. Read-only.
    */
+  /**
+   * `progress.get(id)`, by a scan of {@link members} in small clusters: comparing a few
+   * bigints is cheaper than hashing one, and the leader asks on every acknowledgement.
+   */
+  get(id: NodeId): Progress | undefined {
+    const { ids, progress } = this.members();
+    if (ids.length > 8) return this.progress.get(id);
+    for (let i = 0; i < ids.length; i++) if (ids[i] === id) return progress[i];
+    return undefined;
+  }
+
   members(): { ids: readonly NodeId[]; progress: readonly Progress[] } {
     if (this.memberIds === null) {
       this.memberIds = [...this.progress.keys()];

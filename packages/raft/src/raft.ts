@@ -1003,7 +1003,7 @@ export class RaftNode {
   }
 
   private stepLeader(m: Message): void {
-    const pr = this.tracker.progress.get(m.from);
+    const pr = this.tracker.get(m.from);
     switch (m.type) {
       case MessageType.AppResp:
         if (pr !== undefined) this.handleAppendResponse(m, pr);
