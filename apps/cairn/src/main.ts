@@ -75,9 +75,11 @@ async function run(rt: RuntimeAdapter): Promise<number> {
     return 1;
   }
 
-  let initialCluster: Map<string, string[]>;
+  // etcd checks the initial cluster only for a member without data; on a
+  // restart the bootstrap flags are ignored (spec bootstrap §2).
+  let initialCluster = new Map<string, string[]>();
   try {
-    initialCluster = checkBootstrap(config);
+    if (!Member.hasData(config.dataDir)) initialCluster = checkBootstrap(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       rt.writeStderr(`${error.message}\n`);

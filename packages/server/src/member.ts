@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
   type ConfChange,
@@ -311,6 +312,14 @@ export class Member {
       storage.close();
       throw error;
     }
+  }
+
+  /**
+   * True when `dataDir` already holds a member's data: bootstrap flags are
+   * then ignored (etcd checks `--initial-cluster` only for an empty dir).
+   */
+  static hasData(dataDir: string): boolean {
+    return existsSync(join(dataDir, "member", "cairn.db"));
   }
 
   /** The Hono app to serve on the peer URLs. */
