@@ -1,3 +1,4 @@
+import { sliceRange } from "./array.js";
 import { CompactedError, RaftInvariantError, UnavailableError } from "./errors.js";
 import { type LogView, limitSize } from "./storage.js";
 import type { Entry, Snapshot } from "./types.js";
@@ -44,7 +45,8 @@ class Unstable {
     const gt = this.maybeTerm(i);
     if (gt === undefined || gt !== t || i < this.offset) return;
     const rest = i + 1 - this.offset;
-    this.entries = rest >= this.entries.length ? [] : this.entries.slice(rest);
+    this.entries =
+      rest >= this.entries.length ? [] : sliceRange(this.entries, rest, this.entries.length);
     this.offset = i + 1;
   }
 
@@ -73,7 +75,7 @@ class Unstable {
   }
 
   slice(lo: number, hi: number): Entry[] {
-    return this.entries.slice(lo - this.offset, hi - this.offset);
+    return sliceRange(this.entries, lo - this.offset, hi - this.offset);
   }
 }
 

@@ -4,6 +4,8 @@
  * apply) and calls `advance()`. Modelled on etcd-io/raft (`raft.go`, `rawnode.go`) and
  * the Raft paper / thesis; section references are to the paper unless noted.
  */
+
+import { sliceRange } from "./array.js";
 import { decodeConfChange, encodeConfChange } from "./codec.js";
 import {
   CompactedError,
@@ -509,34 +511,46 @@ export class RaftNode {
     this.readyOutstanding = true;
     this.flushBcast();
     const unstable = this.log.unstable;
-    const rd: Ready = {
-      entries: unstable.entries.length > 0 ? unstable.entries.slice() : [],
-      committedEntries: this.log.nextCommittedEntries(this.maxCommittedSize),
-      messages: this.msgs,
-      readStates: this.readStates,
-      mustSync: false,
-    };
+    const entries = sliceRange(unstable.entries, 0, unstable.entries.length);
+    const committedEntries = this.log.nextCommittedEntries(this.maxCommittedSize);
+    const messages = this.msgs;
+    const readStates = this.readStates;
     this.msgs = [];
     this.readStates = [];
+    let softState: SoftState | undefined;
     if (this.lead !== this.prevLead || this.role !== this.prevRole) {
       this.prevLead = this.lead;
       this.prevRole = this.role;
-      rd.softState = { lead: this.lead, role: this.role };
+      softState = { lead: this.lead, role: this.role };
     }
+    let hardState: HardState | undefined;
+    let mustSync = false;
     const committed = this.log.committed;
     if (
       this.term !== this.prevTerm ||
       this.vote !== this.prevVote ||
       committed !== this.prevCommit
     ) {
-      rd.mustSync = this.term !== this.prevTerm || this.vote !== this.prevVote;
+      mustSync = this.term !== this.prevTerm || this.vote !== this.prevVote;
       this.prevTerm = this.term;
       this.prevVote = this.vote;
       this.prevCommit = committed;
-      rd.hardState = { term: this.term, vote: this.vote, commit: committed };
+      hardState = { term: this.term, vote: this.vote, commit: committed };
     }
-    if (unstable.snapshot !== null) rd.snapshot = unstable.snapshot;
-    if (rd.entries.length > 0 || rd.snapshot !== undefined) rd.mustSync = true;
+    const snapshot = unstable.snapshot;
+    if (entries.length > 0 || snapshot !== null) mustSync = true;
+    // Built in one literal in the common cases: adding a property to an object that
+    // exists already changes its shape and allocates a property store. Key order is the
+    // same in every case (the optional fields last, as absent ones are left out).
+    if (softState === undefined && snapshot === null) {
+      return hardState === undefined
+        ? { entries, committedEntries, messages, readStates, mustSync }
+        : { entries, committedEntries, messages, readStates, mustSync, hardState };
+    }
+    const rd: Ready = { entries, committedEntries, messages, readStates, mustSync };
+    if (softState !== undefined) rd.softState = softState;
+    if (hardState !== undefined) rd.hardState = hardState;
+    if (snapshot !== null) rd.snapshot = snapshot;
     return rd;
   }
 

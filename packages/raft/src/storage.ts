@@ -1,3 +1,4 @@
+import { sliceRange } from "./array.js";
 import {
   CompactedError,
   RaftInvariantError,
@@ -109,7 +110,7 @@ export class MemoryLogStorage implements LogView {
     if (hi > this.lastIndex() + 1) {
       throw new UnavailableError(`entries hi ${hi} is past last index ${this.lastIndex()}`);
     }
-    return limitSize(this.ents.slice(lo - offset, hi - offset), maxBytes);
+    return limitSize(sliceRange(this.ents, lo - offset, hi - offset), maxBytes);
   }
 
   term(index: number): number {
