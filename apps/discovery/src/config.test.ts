@@ -36,6 +36,14 @@ describe("parseConfig", () => {
     });
   });
 
+  it("takes --etcd client URLs (comma separated) for an external store", () => {
+    expect(
+      parseConfig(["--etcd", "http://10.0.0.1:2379/, https://10.0.0.2:2379"], {}).etcd,
+    ).toEqual(["http://10.0.0.1:2379", "https://10.0.0.2:2379"]);
+    expect(parseConfig([], { DISC_ETCD: "http://e:2379" }).etcd).toEqual(["http://e:2379"]);
+    expect(parseConfig([], {}).etcd).toBeUndefined();
+  });
+
   it("brackets an IPv6 listen address in the default public URL", () => {
     expect(parseConfig(["--addr", "[::1]:8087"], {})).toMatchObject({
       hostname: "::1",
@@ -53,6 +61,8 @@ describe("parseConfig", () => {
     [["--rate-limit-burst", "0"], "--rate-limit-burst"],
     [["--gc-interval", "0s"], "--gc-interval"],
     [["--data-dir", ""], "--data-dir"],
+    [["--etcd", "127.0.0.1:2379"], "--etcd"],
+    [["--etcd", "http://e:2379/v2/keys"], "--etcd"],
     [["--nope", "1"], "--nope"],
     [["positional"], "arguments"],
   ])("rejects %j naming %s", (argv, flag) => {

@@ -16,6 +16,8 @@ export interface DiscoveryConfig {
   readonly rateLimitBurst: number;
   /** Period of the token GC sweep. */
   readonly gcIntervalMs: number;
+  /** Client URLs of an external cluster to keep tokens in (`--etcd`); absent = the embedded store. */
+  readonly etcd?: readonly string[];
 }
 
 /** A flag (or its `DISC_*` variable) has a bad value; `flag` names it. */
@@ -54,6 +56,9 @@ flags (each also read from the DISC_* variable shown; a flag wins):
                          default 100)
   --gc-interval duration how often expired tokens are swept (DISC_GC_INTERVAL;
                          default 10m)
+  --etcd urls            keep tokens in an external Cairn or etcd (v2) cluster,
+                         under /_etcd/registry, instead of --data-dir: its
+                         client URLs, comma separated (DISC_ETCD)
   --help                 this text
 `;
 
@@ -65,6 +70,7 @@ const FLAGS = {
   "rate-limit": "DISC_RATE_LIMIT",
   "rate-limit-burst": "DISC_RATE_LIMIT_BURST",
   "gc-interval": "DISC_GC_INTERVAL",
+  etcd: "DISC_ETCD",
 } as const;
 type Flag = keyof typeof FLAGS;
 
@@ -113,6 +119,27 @@ const publicUrl = z.string().transform((s, ctx) => {
     return z.NEVER;
   }
   return s.replace(/\/+$/, "");
+});
+
+const endpoints = z.string().transform((s, ctx) => {
+  const urls = s.split(",").map((u) => u.trim());
+  for (const u of urls) {
+    let ok = false;
+    try {
+      const url = new URL(u);
+      ok = /^https?:$/.test(url.protocol) && (url.pathname === "/" || url.pathname === "");
+    } catch {
+      // reported below
+    }
+    if (!ok) {
+      ctx.addIssue({
+        code: "custom",
+        message: `want client URLs such as http://127.0.0.1:2379, not ${JSON.stringify(u)}`,
+      });
+      return z.NEVER;
+    }
+  }
+  return urls.map((u) => u.replace(/\/+$/, ""));
 });
 
 const duration = z.string().transform((s, ctx) => {
@@ -194,7 +221,9 @@ export function parseConfig(
       : check("host", publicUrl, "");
   const dataDir = raw("data-dir") ?? "discovery.data";
   if (dataDir === "") throw new ConfigError("--data-dir", "invalid --data-dir: must not be empty");
+  const etcd = raw("etcd") === undefined ? undefined : check("etcd", endpoints, "");
   return {
+    ...(etcd === undefined ? {} : { etcd }),
     hostname: listen.hostname,
     port: listen.port,
     publicUrl: host,

@@ -9,9 +9,10 @@ import { type Logger, silentLogger } from "@cairn/server";
 import { type ServerType, serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { createDiscoveryApp } from "./app.js";
-import { EmbeddedStore } from "./backend.js";
+import { type DiscoveryBackend, EmbeddedStore } from "./backend.js";
 import type { DiscoveryConfig } from "./config.js";
 import { sweepTokens } from "./gc.js";
+import { DEFAULT_REMOTE_PREFIX, RemoteBackend, withKeyPrefix } from "./remote.js";
 
 export {
   ConfigError,
@@ -53,10 +54,7 @@ export async function startDiscovery(
 ): Promise<RunningDiscovery> {
   const log = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
-  const store = await EmbeddedStore.open({
-    dataDir: config.dataDir,
-    logger: log.child({ component: "store" }),
-  });
+  const { store, close: closeStore } = await openStore(config, log);
   let server: ServerType;
   let port: number;
   try {
@@ -73,7 +71,7 @@ export async function startDiscovery(
     });
     ({ server, port } = await listen(app.fetch, config.hostname, config.port));
   } catch (error) {
-    await store.close();
+    await closeStore();
     throw error;
   }
   const hostForUrl = config.hostname.includes(":") ? `[${config.hostname}]` : config.hostname;
@@ -115,9 +113,30 @@ export async function startDiscovery(
         if ("closeAllConnections" in server) server.closeAllConnections();
       });
       await sweeping?.catch(() => {});
-      await store.close();
+      await closeStore();
     },
   };
+}
+
+/** The embedded store, or the external cluster of `--etcd` (checked to answer). */
+async function openStore(
+  config: DiscoveryConfig,
+  log: Logger,
+): Promise<{ store: DiscoveryBackend; close: () => Promise<void> }> {
+  if (config.etcd === undefined) {
+    const store = await EmbeddedStore.open({
+      dataDir: config.dataDir,
+      logger: log.child({ component: "store" }),
+    });
+    return { store, close: () => store.close() };
+  }
+  const store = withKeyPrefix(new RemoteBackend({ endpoints: config.etcd }), DEFAULT_REMOTE_PREFIX);
+  // Fail at start, not on the first user request, when the cluster is unreachable.
+  await store.read(
+    { key: "/", recursive: false, sorted: false, time: Date.now() * 1000 },
+    { linearizable: false },
+  );
+  return { store, close: async () => {} };
 }
 
 function listen(

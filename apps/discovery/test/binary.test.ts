@@ -73,6 +73,15 @@ describe("the discovery binary", () => {
     expect(p.stderr()).toContain('"msg":"serving discovery"');
   });
 
+  it("exits 1 with one line when the --etcd cluster does not answer", async () => {
+    const port = await freePort();
+    const r = await run(["--etcd", `http://127.0.0.1:${port}`, "--addr", "127.0.0.1:0"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `discovery: cannot start: no endpoint of the cluster answered (http://127.0.0.1:${port})`,
+    );
+  });
+
   it("exits 1 with one line when it cannot listen", async () => {
     const dir = tempDir("cairn-discovery-");
     dirs.push(dir);

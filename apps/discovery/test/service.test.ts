@@ -1,55 +1,14 @@
 import { waitFor } from "@cairn/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newToken, register, startTestService, type TestService, v2 } from "./support.js";
-
-const Q = "quorum=false&recursive=false&sorted=false";
-
-/**
- * One etcd 3.4.23 member's discovery client, request for request as
- * bootstrap.md §3.3 records it. Returns the initial cluster it would boot
- * with, and the keys its list watch delivered, in order.
- */
-async function bootstrapLikeEtcd(
-  tokenUrl: string,
-  id: string,
-  value: string,
-): Promise<{ cluster: string; seen: string[] }> {
-  // 1. the size
-  const size = Number((await v2(`${tokenUrl}/_config/size?${Q}`)).body.node.value);
-  // 2. the registrations (the full check)
-  const before = await v2(`${tokenUrl}?${Q}`);
-  expect((before.body.node.nodes ?? []).length).toBeLessThan(size);
-  // 3. create-only registration
-  const put = await register(`${tokenUrl}/${id}`, value);
-  expect(put.status).toBe(201);
-  // 4. the registration is visible: a watch from its own index returns at once
-  const confirm = await v2(
-    `${tokenUrl}/${id}?recursive=false&wait=true&waitIndex=${put.body.node.createdIndex}`,
-  );
-  expect(confirm.body.node.value).toBe(value);
-  // 5. size and list again; X-Etcd-Index of the list is where watching starts
-  await v2(`${tokenUrl}/_config/size?${Q}`);
-  const list = await v2(`${tokenUrl}?${Q}`);
-  const nodes: { key: string; value: string; createdIndex: number }[] = list.body.node.nodes ?? [];
-  const seen: string[] = [];
-  let waitIndex = list.index! + 1;
-  // 6. watch the token directory until `size` registrations are known
-  while (nodes.length < size) {
-    const ev = await v2(`${tokenUrl}?recursive=true&wait=true&waitIndex=${waitIndex}`);
-    nodes.push(ev.body.node);
-    seen.push(ev.body.node.key);
-    waitIndex = ev.body.node.modifiedIndex + 1;
-  }
-  // 7. the first `size` registrations by createdIndex form the initial cluster
-  nodes.sort((a, b) => a.createdIndex - b.createdIndex);
-  return {
-    cluster: nodes
-      .slice(0, size)
-      .map((n) => n.value)
-      .join(","),
-    seen,
-  };
-}
+import {
+  bootstrapLikeEtcd,
+  newToken,
+  Q,
+  register,
+  startTestService,
+  type TestService,
+  v2,
+} from "./support.js";
 
 describe("discovery service over HTTP", () => {
   let t: TestService;
