@@ -1,6 +1,6 @@
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { type GoLikeServer, serveLikeGo } from "./serve.js";
+import { cmuxHttp1, type GoLikeServer, serveLikeGo } from "./serve.js";
 
 /** Sends raw bytes and resolves with everything the server wrote before closing. */
 function rawExchange(port: number, bytes: string): Promise<string> {
@@ -89,5 +89,43 @@ describe("serveLikeGo", () => {
     });
     const res = await fetch(`http://127.0.0.1:${first.port}/y`);
     expect(await res.text()).toBe("hello");
+  });
+});
+
+describe("cmuxHttp1 (etcd's client-port connection matcher)", () => {
+  const line = (n: number) => {
+    const start = "GET /v2/keys/";
+    const end = " HTTP/1.1\r\n";
+    return Buffer.from(start + "a".repeat(n - start.length - end.length) + end);
+  };
+
+  it("accepts HTTP/1.x request lines up to 4096 bytes, CRLF included", () => {
+    expect(cmuxHttp1(line(4096))).toBe("accept");
+    expect(cmuxHttp1(Buffer.from("GET / HTTP/1.0\n"))).toBe("accept");
+    expect(cmuxHttp1(Buffer.from("FOO /x HTTP/1.2\r\nHost: x\r\n\r\n"))).toBe("accept");
+  });
+
+  it("rejects longer lines, other versions, malformed lines; waits for a partial line", () => {
+    expect(cmuxHttp1(line(4097))).toBe("reject");
+    expect(cmuxHttp1(Buffer.alloc(4096, 0x61))).toBe("reject");
+    expect(cmuxHttp1(Buffer.from("GET / HTTP/9.9\r\n"))).toBe("reject");
+    expect(cmuxHttp1(Buffer.from("GET  /x HTTP/1.1\r\n"))).toBe("reject");
+    expect(cmuxHttp1(Buffer.from("GET /x\r\n"))).toBe("reject");
+    expect(cmuxHttp1(Buffer.from("GET /x HTTP/1.1"))).toBe("wait");
+  });
+});
+
+describe("serveLikeGo's cmux front", () => {
+  it("closes a connection whose first line cmux would not match, answering nothing", async () => {
+    const s = await serveLikeGo(app);
+    try {
+      expect(await rawExchange(s.port, "GET /x HTTP/9.9\r\nHost: a\r\n\r\n")).toBe("");
+      const long = `GET /${"a".repeat(5000)} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`;
+      expect(await rawExchange(s.port, long).catch(() => "")).toBe("");
+      const ok = `GET /${"a".repeat(4000)} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`;
+      expect(await rawExchange(s.port, ok)).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    } finally {
+      await s.close();
+    }
   });
 });

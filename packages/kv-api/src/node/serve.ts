@@ -13,10 +13,14 @@
  * - a missing `Host` on HTTP/1.1 is `400 Bad Request: missing required Host header`;
  * - `OPTIONS *` is `200` with an empty body;
  * - HTTP/1.0 requests get an `HTTP/1.0` status line;
- * - header blocks up to 1 MiB + 4 KiB are accepted, larger ones get 431.
+ * - header blocks up to 1 MiB + 4 KiB are accepted, larger ones get 431;
+ * - and, from etcd's listener rather than Go's server: etcd's client port is a
+ *   cmux that hands a connection to the HTTP server only when its first
+ *   request line reads as HTTP/1.x within 4096 bytes; any other connection is
+ *   closed without an answer (see {@link cmuxHttp1}).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { Socket } from "node:net";
+import { createServer as createTcpServer, type Socket } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { canonicalHeaderKey } from "../app.js";
 
@@ -37,7 +41,10 @@ export interface GoServeOptions {
 
 /** A server started by {@link serveLikeGo}. */
 export interface GoLikeServer {
-  /** The underlying Node server. */
+  /**
+   * The Node HTTP server the accepted connections are handed to (it does not
+   * listen itself: a TCP server in front sniffs each connection first).
+   */
   readonly server: Server;
   /** The port actually bound (useful with `port: 0`). */
   readonly port: number;
@@ -257,6 +264,76 @@ function answerAsHttp10(socket: Socket): void {
   } as typeof socket.write;
 }
 
+/** cmux's read limit for its HTTP/1 matcher (`maxHTTPRead`), CRLF included. */
+const CMUX_MAX_LINE = 4096;
+
+/**
+ * How long a connection may take to send its first request line. etcd's
+ * cmux waits without limit; Cairn bounds it so idle sockets cannot pile up.
+ */
+const SNIFF_TIMEOUT_MS = 60_000;
+
+/**
+ * etcd 3.4's client listener is `cmux` with an HTTP/2 (gRPC) and an HTTP/1
+ * matcher: a connection goes to the HTTP server only if its first line, read
+ * through a 4096-byte buffer, splits as `method SP target SP proto` with
+ * `proto` an `HTTP/1.x` version; otherwise cmux closes it, answering nothing
+ * (over-long request lines, `HTTP/9.9`, a double space, garbage). Only the
+ * first request of a connection is sniffed. `wait` means: not decided yet.
+ */
+export function cmuxHttp1(first: Uint8Array): "accept" | "reject" | "wait" {
+  const nl = first.indexOf(0x0a);
+  if (nl === -1) return first.length >= CMUX_MAX_LINE ? "reject" : "wait";
+  if (nl + 1 > CMUX_MAX_LINE) return "reject";
+  let line = Buffer.from(first.buffer, first.byteOffset, nl).toString("latin1");
+  if (line.endsWith("\r")) line = line.slice(0, -1);
+  const s1 = line.indexOf(" ");
+  if (s1 < 0) return "reject";
+  const s2 = line.indexOf(" ", s1 + 1);
+  if (s2 < 0) return "reject";
+  // Go's http.ParseHTTPVersion: exactly "HTTP/X.Y" with one digit each; cmux wants major 1.
+  return /^HTTP\/1\.[0-9]$/.test(line.slice(s2 + 1)) ? "accept" : "reject";
+}
+
+/**
+ * Reads a new connection's first bytes until {@link cmuxHttp1} decides, then
+ * hands it (bytes put back) to `http` or closes it.
+ */
+function sniff(socket: Socket, http: Server, sniffing: Set<Socket>): void {
+  sniffing.add(socket);
+  let seen: Buffer = Buffer.alloc(0);
+  const finish = () => {
+    clearTimeout(timer);
+    sniffing.delete(socket);
+    socket.off("data", onData);
+    socket.off("end", drop);
+    socket.off("error", drop);
+  };
+  const drop = () => {
+    finish();
+    socket.destroy();
+  };
+  const timer = setTimeout(drop, SNIFF_TIMEOUT_MS);
+  const onData = (chunk: Buffer) => {
+    seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+    const verdict = cmuxHttp1(seen);
+    if (verdict === "wait") return;
+    if (verdict === "reject") {
+      drop();
+      return;
+    }
+    finish();
+    socket.pause();
+    socket.unshift(seen);
+    http.emit("connection", socket);
+    socket.resume();
+  };
+  socket.on("data", onData);
+  socket.on("end", drop);
+  socket.on("error", drop);
+  socket.resume();
+}
+
 /**
  * Serves `fetch` on Node the way etcd's Go server behaves at the HTTP level
  * where Node differs (see the module comment). Rejects when the address
@@ -279,26 +356,39 @@ export async function serveLikeGo(
     },
   );
   answerParserRejects(server, fetch);
+  // The listening socket is a plain TCP server in front (etcd's cmux); the
+  // HTTP server gets the connections it accepts.
+  const sniffing = new Set<Socket>();
+  const front = createTcpServer({ pauseOnConnect: true }, (socket) =>
+    sniff(socket, server, sniffing),
+  );
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => reject(error);
-    server.once("error", onError);
-    server.listen(options.port ?? 0, hostname, () => {
-      server.off("error", onError);
+    front.once("error", onError);
+    front.listen(options.port ?? 0, hostname, () => {
+      front.off("error", onError);
       resolve();
     });
   });
-  const address = server.address();
+  const address = front.address();
   if (address === null || typeof address === "string") {
-    server.close();
+    front.close();
     throw new Error(`serveLikeGo: ${hostname} has no TCP address`);
   }
+  // node:http sets up its connection list (closeAllConnections) and its
+  // header/request timeout checks when it starts listening; it listens
+  // through the front server here, so it is told.
+  server.emit("listening");
   return {
     server,
     port: address.port,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        front.close(() => resolve());
+        for (const socket of sniffing) socket.destroy();
+        sniffing.clear();
         server.closeAllConnections();
+        server.close(); // stops node:http's timeout checks (it never listened itself)
       }),
   };
 }

@@ -219,6 +219,30 @@ conformance("§1 HTTP: routing, CORS, encoding, headers", "hp", (kase) => {
   });
 
   kase(
+    "raw HTTP: etcd's listener (cmux) hangs up on a first line that is not HTTP/1.x within 4096 bytes",
+    async (c) => {
+      await c.put(c.keys("/a"), "value=1");
+      const lineOf = (length: number) => {
+        const start = `GET ${c.keys("/a")}?pad=`;
+        const end = " HTTP/1.1\r\n";
+        return start + "p".repeat(length - start.length - end.length) + end;
+      };
+      const rest = "Host: x\r\nConnection: close\r\n\r\n";
+      const fits = await c.raw(Buffer.from(lineOf(4096) + rest), "request line of 4096 bytes");
+      c.check(fits, { status: 200, body: event("get", file(c.k("/a"), "1", c.i(1))) });
+      for (const [label, bytes] of [
+        ["request line of 4097 bytes", lineOf(4097) + rest],
+        ["HTTP/9.9", `GET ${c.keys("/a")} HTTP/9.9\r\n${rest}`],
+        ["two spaces", `GET  ${c.keys("/a")} HTTP/1.1\r\n${rest}`],
+        ["no version", `GET ${c.keys("/a")}\r\n${rest}`],
+      ] as const) {
+        const res = await c.raw(Buffer.from(bytes), label);
+        c.eq(res.statusLine, "", `${label}: no answer, the connection is closed`);
+      }
+    },
+  );
+
+  kase(
     "raw HTTP: TRACE, CONNECT and TRACK with a raw non-UTF-8 byte in the path are 405",
     async (c) => {
       for (const method of ["TRACE", "CONNECT", "TRACK"]) {
