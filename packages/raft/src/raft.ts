@@ -526,12 +526,10 @@ export class RaftNode {
     let hardState: HardState | undefined;
     let mustSync = false;
     const committed = this.log.committed;
-    if (
-      this.term !== this.prevTerm ||
-      this.vote !== this.prevVote ||
-      committed !== this.prevCommit
-    ) {
-      mustSync = this.term !== this.prevTerm || this.vote !== this.prevVote;
+    // Term or vote changed: must be durable before any message leaves (§5.1, Figure 2).
+    const termOrVote = this.term !== this.prevTerm || this.vote !== this.prevVote;
+    if (termOrVote || committed !== this.prevCommit) {
+      mustSync = termOrVote;
       this.prevTerm = this.term;
       this.prevVote = this.vote;
       this.prevCommit = committed;
