@@ -52,7 +52,23 @@ function pairs(msg: IncomingMessage): [string, string][] {
  * server may answer before it has read the body and close the connection
  * (Go does for bodies it ignores); the response counts, not the failed write.
  */
-export function send(baseUrl: string, req: RawRequest): Promise<RawResponse> {
+export async function send(baseUrl: string, req: RawRequest): Promise<RawResponse> {
+  // A server that rejects an oversize body answers and closes while the
+  // client still writes; the kernel's reset can then discard the answer
+  // before node:http parses it. Such requests change nothing (they are
+  // refused), so resending them is safe; small requests are never resent.
+  const resendable = req.body !== undefined && Buffer.byteLength(req.body) > 1024 * 1024;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sendOnce(baseUrl, req);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (!resendable || attempt >= 3 || (code !== "ECONNRESET" && code !== "EPIPE")) throw error;
+    }
+  }
+}
+
+function sendOnce(baseUrl: string, req: RawRequest): Promise<RawResponse> {
   const url = new URL(baseUrl);
   const timeoutMs = req.timeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
