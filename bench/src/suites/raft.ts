@@ -47,48 +47,28 @@ function makeCluster(): Member[] {
   });
 }
 
-/** Messages between the Ready phase and delivery; reused so the driver allocates nothing per round. */
-const outbox: Message[] = [];
-
-/**
- * Performs every member's Ready and delivers the messages; returns whether anything
- * moved. Indexed loops and routing by comparing ids keep the driver's own cost (which
- * a member's transport pays differently anyway) out of the figure as far as possible,
- * while doing everything a caller must: persist, collect messages, apply, advance.
- */
+/** Performs every member's Ready and delivers the messages; returns whether anything moved. */
 function pump(members: Member[], codec: boolean): boolean {
-  outbox.length = 0;
+  const outbox: Message[] = [];
   let moved = false;
-  for (let i = 0; i < members.length; i++) {
-    const m = members[i]!;
+  for (const m of members) {
     if (!m.raft.hasReady()) continue;
     moved = true;
     const rd = m.raft.ready();
     if (rd.snapshot !== undefined) m.storage.applySnapshot(rd.snapshot);
     if (rd.entries.length > 0) m.storage.append(rd.entries);
     if (rd.hardState !== undefined) m.storage.setHardState(rd.hardState);
-    const msgs = rd.messages;
-    for (let j = 0; j < msgs.length; j++) outbox.push(msgs[j]!);
-    const committed = rd.committedEntries;
-    for (let j = 0; j < committed.length; j++) {
-      const e = committed[j]!;
+    for (const msg of rd.messages) outbox.push(msg);
+    for (const e of rd.committedEntries) {
       if (e.type === EntryType.Normal && e.data.byteLength > 0) m.applied++;
     }
     m.raft.advance(rd);
   }
-  const delivered = outbox.length;
-  for (let j = 0; j < outbox.length; j++) {
-    const msg = outbox[j]!;
-    // Comparing three bigint ids costs less than converting one to a number or hashing it.
-    for (let k = 0; k < members.length; k++) {
-      const to = members[k]!;
-      if (to.raft.id !== msg.to) continue;
-      to.raft.step(codec ? decodeMessage(encodeMessage(msg)) : msg);
-      break;
-    }
+  for (const msg of outbox) {
+    const to = members[Number(msg.to) - 1]!;
+    to.raft.step(codec ? decodeMessage(encodeMessage(msg)) : msg);
   }
-  outbox.length = 0;
-  return moved || delivered > 0;
+  return moved || outbox.length > 0;
 }
 
 /** Entries committed per second of wall-clock time and per second of this process's CPU time. */
