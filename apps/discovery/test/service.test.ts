@@ -1,7 +1,7 @@
-import { waitFor } from "@cairn/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   bootstrapLikeEtcd,
+  deferred,
   newToken,
   Q,
   register,
@@ -63,15 +63,16 @@ describe("discovery service over HTTP", () => {
       id: `${(0x1000 + i).toString(16)}abcdef`,
       value: `${name}=http://127.0.0.1:${23920 + i}`,
     }));
-    const registered = async (n: number) =>
-      waitFor(async () => ((await v2(url)).body.node.nodes ?? []).length >= n, {
-        what: `${n} registrations`,
-      });
-    const m1 = bootstrapLikeEtcd(url, members[0]!.id, members[0]!.value);
-    await registered(1);
-    const m2 = bootstrapLikeEtcd(url, members[1]!.id, members[1]!.value);
-    await registered(2);
-    const m3 = bootstrapLikeEtcd(url, members[2]!.id, members[2]!.value);
+    // Each member starts only once the previous one watches, so the order of
+    // the events every watch returns is fixed (as in the recorded run, §3.3).
+    const watching = members.map(() => deferred());
+    const run = (i: number) =>
+      bootstrapLikeEtcd(url, members[i]!.id, members[i]!.value, () => watching[i]!.resolve());
+    const m1 = run(0);
+    await watching[0]!.promise;
+    const m2 = run(1);
+    await watching[1]!.promise;
+    const m3 = run(2);
     const [r1, r2, r3] = await Promise.all([m1, m2, m3]);
     const path = new URL(url).pathname;
     const cluster = members.map((m) => m.value).join(",");

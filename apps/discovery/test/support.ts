@@ -90,6 +90,8 @@ export async function bootstrapLikeEtcd(
   tokenUrl: string,
   id: string,
   value: string,
+  /** Called when the member starts watching (step 6); the test orders the next member after it. */
+  onWatching: () => void = () => {},
 ): Promise<{ cluster: string; seen: string[] }> {
   // 1. the size
   const size = Number((await v2(`${tokenUrl}/_config/size?${Q}`)).body.node.value);
@@ -110,6 +112,7 @@ export async function bootstrapLikeEtcd(
   const nodes: { key: string; value: string; createdIndex: number }[] = list.body.node.nodes ?? [];
   const seen: string[] = [];
   let waitIndex = list.index! + 1;
+  onWatching();
   // 6. watch the token directory until `size` registrations are known
   while (nodes.length < size) {
     const ev = await v2(`${tokenUrl}?recursive=true&wait=true&waitIndex=${waitIndex}`);
@@ -126,4 +129,13 @@ export async function bootstrapLikeEtcd(
       .join(","),
     seen,
   };
+}
+
+/** A promise with its resolve function (Promise.withResolvers is newer than Node 20). */
+export function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }
