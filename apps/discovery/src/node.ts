@@ -94,6 +94,12 @@ export async function startDiscovery(
     void sweep().catch((error: unknown) => log.warn("token GC failed", { error: String(error) }));
   const timer = setInterval(runSweep, config.gcIntervalMs);
   runSweep();
+  if (/^http:\/\/(0\.0\.0\.0|\[::\]):/.test(publicUrl)) {
+    // Members cannot dial a wildcard address: token URLs need --host.
+    log.warn("token URLs name a wildcard address; set --host to the public URL", {
+      "public-url": publicUrl,
+    });
+  }
   log.info("serving discovery", {
     "listen-url": url,
     "public-url": publicUrl,
