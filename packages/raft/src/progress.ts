@@ -209,11 +209,6 @@ export class ProgressTracker {
   private memberProgress: Progress[] = [];
 
   /**
-   * Every member (voters and learners) and its progress, in `progress`'s order, as two
-   * parallel arrays cached until {@link invalidate}: the leader walks them on every
-   * broadcast, and iterating the Map allocates an entry pair per member. Read-only.
-   */
-  /**
    * `progress.get(id)`, by a scan of {@link members} in small clusters: comparing a few
    * bigints is cheaper than hashing one, and the leader asks on every acknowledgement.
    */
@@ -224,6 +219,11 @@ export class ProgressTracker {
     return undefined;
   }
 
+  /**
+   * Every member (voters and learners) and its progress, in `progress`'s order, as two
+   * parallel arrays cached until {@link invalidate}: the leader walks them on every
+   * broadcast, and iterating the Map allocates an entry pair per member. Read-only.
+   */
   members(): { ids: readonly NodeId[]; progress: readonly Progress[] } {
     if (this.memberIds === null) {
       this.memberIds = [...this.progress.keys()];
