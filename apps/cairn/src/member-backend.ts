@@ -11,6 +11,7 @@ import type {
   WatchSink,
   WatchStart,
 } from "@cairn/kv-api";
+import { readStore, watchStore } from "@cairn/kv-api";
 import {
   CLUSTER_VERSION,
   formatId,
@@ -102,40 +103,12 @@ export class MemberBackend implements Backend {
         throw error;
       }
     }
-    try {
-      return { event: this.member.store.get(request.key, request), ...this.#head() };
-    } catch (error) {
-      if (error instanceof V2Error) return { error: error.data, ...this.#head() };
-      throw error;
-    }
+    return readStore(this.member.store, request, this.#head());
   }
 
   async watch(request: WatchRequest, sink: WatchSink, signal: AbortSignal): Promise<WatchStart> {
     this.member.store.countAuthCheck();
-    const head = this.#head();
-    try {
-      const w = this.member.store.watch(
-        request.key,
-        { recursive: request.recursive, stream: request.stream, sinceIndex: request.sinceIndex },
-        {
-          event: (e) => {
-            sink.event(e);
-            return true;
-          },
-          closed: () => sink.end(),
-        },
-      );
-      if (w.immediate !== undefined) {
-        const ev = w.immediate;
-        queueMicrotask(() => sink.event(ev));
-      }
-      if (signal.aborted) w.cancel();
-      else signal.addEventListener("abort", () => w.cancel(), { once: true });
-      return { etcdIndex: w.startIndex, ...head };
-    } catch (error) {
-      if (error instanceof V2Error) return { error: error.data, etcdIndex: 0, ...head };
-      throw error;
-    }
+    return watchStore(this.member.store, request, sink, signal, this.#head());
   }
 
   async members(): Promise<MemberInfo[]> {

@@ -6,8 +6,9 @@ import type {
   WatchSink,
   WatchStart,
 } from "@cairn/kv-api";
+import { readStore, watchStore } from "@cairn/kv-api";
 import { type Logger, Member, RequestTimeoutError, silentLogger } from "@cairn/server";
-import { V2Error, v2ErrorData, type WriteRequest } from "@cairn/v2store";
+import { v2ErrorData, type WriteRequest } from "@cairn/v2store";
 
 /**
  * The part of kv-api's {@link Backend} the discovery service uses: key writes,
@@ -106,40 +107,11 @@ export class EmbeddedStore implements DiscoveryBackend {
   // The only member applies every committed entry before a proposal
   // resolves, so a local read is already linearizable.
   async read(request: ReadRequest): Promise<KeyResult> {
-    try {
-      return { event: this.#member.store.get(request.key, request), ...this.#head() };
-    } catch (error) {
-      if (error instanceof V2Error) return { error: error.data, ...this.#head() };
-      throw error;
-    }
+    return readStore(this.#member.store, request, this.#head());
   }
 
   async watch(request: WatchRequest, sink: WatchSink, signal: AbortSignal): Promise<WatchStart> {
-    const head = this.#head();
-    try {
-      const w = this.#member.store.watch(
-        request.key,
-        { recursive: request.recursive, stream: request.stream, sinceIndex: request.sinceIndex },
-        {
-          event: (e) => {
-            sink.event(e);
-            return true;
-          },
-          closed: () => sink.end(),
-        },
-      );
-      if (w.immediate !== undefined) {
-        const ev = w.immediate;
-        // Delivered after the caller has its start answer, as for a live event.
-        queueMicrotask(() => sink.event(ev));
-      }
-      if (signal.aborted) w.cancel();
-      else signal.addEventListener("abort", () => w.cancel(), { once: true });
-      return { etcdIndex: w.startIndex, ...head };
-    } catch (error) {
-      if (error instanceof V2Error) return { error: error.data, etcdIndex: 0, ...head };
-      throw error;
-    }
+    return watchStore(this.#member.store, request, sink, signal, this.#head());
   }
 
   async health(): Promise<boolean> {

@@ -16,6 +16,6 @@ export type {
   WatchSink,
   WatchStart,
 } from "./backend.js";
-export { computeClusterId, computeMemberId, idHex } from "./ids.js";
 export { goString, renderError, renderEvent, renderNode } from "./json.js";
 export { LocalBackend, type LocalBackendOptions } from "./local-backend.js";
+export { type RaftHead, readStore, watchStore } from "./store-backend.js";

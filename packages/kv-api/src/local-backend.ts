@@ -1,3 +1,4 @@
+import { computeClusterId, computeMemberId, formatId as idHex } from "@cairn/server/identity";
 import {
   type Micros,
   V2Error,
@@ -18,7 +19,7 @@ import type {
   WatchSink,
   WatchStart,
 } from "./backend.js";
-import { computeClusterId, computeMemberId, idHex } from "./ids.js";
+import { readStore, watchStore } from "./store-backend.js";
 import { formatGoDuration, nowMicros } from "./time.js";
 
 /** Options of a {@link LocalBackend}. */
@@ -148,46 +149,15 @@ export class LocalBackend implements Backend {
       if (r.error !== undefined) out.error = r.error;
       return out;
     }
-    try {
-      return {
-        event: this.store.get(request.key, request),
-        raftIndex: this.raftIndex,
-        raftTerm: this.raftTerm,
-      };
-    } catch (error) {
-      if (error instanceof V2Error) {
-        return { error: error.data, raftIndex: this.raftIndex, raftTerm: this.raftTerm };
-      }
-      throw error;
-    }
+    return readStore(this.store, request, { raftIndex: this.raftIndex, raftTerm: this.raftTerm });
   }
 
   async watch(request: WatchRequest, sink: WatchSink, signal: AbortSignal): Promise<WatchStart> {
     this.store.countAuthCheck();
-    const head = { raftIndex: this.raftIndex, raftTerm: this.raftTerm };
-    try {
-      const w = this.store.watch(
-        request.key,
-        { recursive: request.recursive, stream: request.stream, sinceIndex: request.sinceIndex },
-        {
-          event: (e) => {
-            sink.event(e);
-            return true;
-          },
-          closed: () => sink.end(),
-        },
-      );
-      if (w.immediate !== undefined) {
-        const ev = w.immediate;
-        queueMicrotask(() => sink.event(ev));
-      }
-      if (signal.aborted) w.cancel();
-      else signal.addEventListener("abort", () => w.cancel(), { once: true });
-      return { etcdIndex: w.startIndex, ...head };
-    } catch (error) {
-      if (error instanceof V2Error) return { error: error.data, etcdIndex: 0, ...head };
-      throw error;
-    }
+    return watchStore(this.store, request, sink, signal, {
+      raftIndex: this.raftIndex,
+      raftTerm: this.raftTerm,
+    });
   }
 
   async members(): Promise<MemberInfo[]> {
