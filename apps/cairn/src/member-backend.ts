@@ -22,7 +22,7 @@ import {
   RequestTimeoutError,
   SERVER_VERSION,
 } from "@cairn/server";
-import { V2Error, type V2StoreStats, v2ErrorData, type WriteRequest } from "@cairn/v2store";
+import { type V2StoreStats, v2ErrorData, type WriteRequest } from "@cairn/v2store";
 
 /** etcd's answer when a proposal or quorum read times out (spec bootstrap §5.2). */
 const TIMEOUT_CAUSE = "etcdserver: request timed out";

@@ -58,6 +58,11 @@ export function canonicalHeaderKey(k: string): string {
   return k.replace(/(^|-)([a-z])/g, (_m, sep: string, ch: string) => sep + ch.toUpperCase());
 }
 
+/** `/v2/keys` itself or a path below it. */
+function isKeysPath(path: string): boolean {
+  return path === "/v2/keys" || path.startsWith("/v2/keys/");
+}
+
 function defaultTarget(c: Context): string | undefined {
   const env = c.env as { incoming?: { url?: unknown } } | undefined;
   const url = env?.incoming?.url;
@@ -229,7 +234,10 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
     }
     c.set("path", path);
     c.set("rawQuery", rawQuery);
-    await next();
+    // Go's mux routes on the decoded path: `/v2/keys%2Fa` is key `/a`, which
+    // the router (matching the raw path) would not find.
+    if (isKeysPath(path) && !isKeysPath(rawPath)) c.res = await keysHandler(c);
+    else await next();
     if (c.get("method") === "HEAD" && c.res.body !== null) {
       // Go computes Content-Length from the body it then does not send.
       const res = c.res;

@@ -1,11 +1,5 @@
 import { computeClusterId, computeMemberId, formatId as idHex } from "@cairn/server/identity";
-import {
-  type Micros,
-  V2Error,
-  V2Store,
-  type V2StoreStats,
-  type WriteRequest,
-} from "@cairn/v2store";
+import { type Micros, V2Store, type V2StoreStats, type WriteRequest } from "@cairn/v2store";
 import type {
   Backend,
   KeyResult,

@@ -557,5 +557,12 @@ conformance("§3 /v2/keys request parsing", "kp", (kase) => {
       event("set", file(c.k("/a?b"), "5", c.i(5))),
       c.i(5),
     );
+    // Go's mux matches the decoded path, so even the slash after /v2/keys may be %2F.
+    c.ok(
+      await c.put(`/v2/keys%2F${c.k("/enc").slice(1)}`, "value=6"),
+      201,
+      event("set", file(c.k("/enc"), "6", c.i(6))),
+      c.i(6),
+    );
   });
 });
