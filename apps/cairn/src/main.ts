@@ -5,17 +5,19 @@
  * adapter it picks once) and that calls `serve`.
  */
 import { createKvApi } from "@cairn/kv-api";
-import { BootstrapError, Member } from "@cairn/server";
+import { BootstrapError, computeMemberId, formatId, Member } from "@cairn/server";
 import {
   type Config,
   ConfigError,
   checkBootstrap,
+  formatInitialCluster,
   helpText,
   parseConfig,
   parseConfigFile,
   USAGE_TEXT,
   versionText,
 } from "./config/index.js";
+import { DiscoveryError, joinCluster } from "./discovery/index.js";
 import { createJsonLogger, type Logger } from "./log/index.js";
 import { MemberBackend } from "./member-backend.js";
 import { detectRuntime, type Listener, type RuntimeAdapter } from "./runtime/index.js";
@@ -52,6 +54,84 @@ function hostPort(url: string): { hostname: string; port: number } {
   return { hostname, port };
 }
 
+/**
+ * Bootstrap by discovery URL (spec bootstrap §3): registers with the service
+ * and waits for the cluster to fill. Returns the initial cluster string, or
+ * the exit status after printing why it cannot.
+ */
+async function discoverCluster(
+  rt: RuntimeAdapter,
+  config: Config,
+  log: Logger,
+): Promise<string | number> {
+  if (config.initialClusterState === "existing") {
+    // etcd's VerifyJoinExisting refuses discovery before any request (spec §2).
+    checkBootstrap(
+      config,
+      formatInitialCluster(new Map([[config.name, config.initialAdvertisePeerUrls]])),
+    );
+  }
+  if (config.discoveryProxy !== "") {
+    // fetch has no portable per-request proxy; refusing beats silently going direct.
+    rt.writeStderr(
+      "--discovery-proxy: an HTTP proxy for discovery traffic is not supported yet; remove the flag to reach the discovery service directly\n",
+    );
+    return 1;
+  }
+  const id = computeMemberId(config.initialAdvertisePeerUrls, config.discovery);
+  log.info("bootstrapping by discovery URL", {
+    "discovery-url": config.discovery,
+    "local-member-id": formatId(id),
+  });
+  try {
+    return await joinCluster({
+      discoveryUrl: config.discovery,
+      id,
+      name: config.name,
+      peerUrls: config.initialAdvertisePeerUrls,
+      logger: log,
+    });
+  } catch (error) {
+    if (!(error instanceof DiscoveryError)) throw error;
+    if (error.code === "FULL_CLUSTER" && config.discoveryFallback === "proxy") {
+      // etcd would run as a v2 proxy here (spec §3.4); Cairn has no proxy mode yet.
+      log.error("discovery cluster is full; falling back to proxy is not supported", {
+        "discovery-url": config.discovery,
+      });
+      rt.writeStderr(
+        "failed to join discovery cluster (discovery: cluster is full): --discovery-fallback=proxy is not supported yet; use a new discovery token, or --discovery-fallback=exit\n",
+      );
+      return 1;
+    }
+    if (error.code === "DUPLICATE_ID") {
+      log.warn("member has been registered with discovery service", {
+        name: config.name,
+        "discovery-token": config.discovery,
+        error: error.message,
+      });
+      log.warn("but could not find valid cluster configuration", { "data-dir": config.dataDir });
+      log.warn("check data dir if previous bootstrap succeeded");
+      log.warn("or use a new discovery token if previous bootstrap failed");
+    } else if (error.code === "DUPLICATE_NAME") {
+      log.warn("member with duplicated name has already been registered", {
+        "discovery-token": config.discovery,
+        error: error.message,
+      });
+      log.warn("cURL the discovery token URL for details");
+      log.warn("do not reuse discovery token; generate a new one to bootstrap a cluster");
+    } else if (error.code !== "FULL_CLUSTER") {
+      log.warn("failed to bootstrap; discovery token was already used", {
+        "discovery-token": config.discovery,
+        error: error.message,
+      });
+      log.warn("do not reuse discovery token; generate a new one to bootstrap a cluster");
+    }
+    log.error("discovery failed", { error: error.line });
+    rt.writeStderr(`${error.line}\n`);
+    return 1;
+  }
+}
+
 async function run(rt: RuntimeAdapter): Promise<number> {
   let loaded: Awaited<ReturnType<typeof loadConfig>>;
   try {
@@ -67,19 +147,30 @@ async function run(rt: RuntimeAdapter): Promise<number> {
   if (typeof loaded === "number") return loaded;
   const { config, log } = loaded;
 
-  if (config.discovery !== "" || config.discoverySrv !== "") {
-    // Honest refusal until the discovery issue lands (see apps/discovery).
+  if (config.discoverySrv !== "") {
+    // Honest refusal until DNS SRV bootstrap lands (issue 8).
     rt.writeStderr(
-      `--${config.discovery !== "" ? "discovery" : "discovery-srv"}: bootstrap by discovery is not implemented yet; use --initial-cluster\n`,
+      "--discovery-srv: bootstrap by DNS SRV is not implemented yet; use --initial-cluster or --discovery\n",
     );
     return 1;
   }
 
   // etcd checks the initial cluster only for a member without data; on a
-  // restart the bootstrap flags are ignored (spec bootstrap §2).
+  // restart the bootstrap flags, discovery's included, are ignored (spec bootstrap §2).
   let initialCluster = new Map<string, string[]>();
+  let initialClusterState = config.initialClusterState;
+  let initialClusterToken = config.initialClusterToken;
   try {
-    if (!Member.hasData(config.dataDir)) initialCluster = checkBootstrap(config);
+    if (config.discovery !== "" && !Member.hasData(config.dataDir)) {
+      const found = await discoverCluster(rt, config, log);
+      if (typeof found === "number") return found;
+      initialCluster = checkBootstrap(config, found);
+      // The discovery URL is the cluster token (spec bootstrap §1); the cluster is always new.
+      initialClusterState = "new";
+      initialClusterToken = config.discovery;
+    } else if (!Member.hasData(config.dataDir)) {
+      initialCluster = checkBootstrap(config);
+    }
   } catch (error) {
     if (error instanceof ConfigError) {
       rt.writeStderr(`${error.message}\n`);
@@ -93,7 +184,7 @@ async function run(rt: RuntimeAdapter): Promise<number> {
     "data-dir": config.dataDir,
     runtime: rt.name,
     "cairn-version": CAIRN_VERSION,
-    "initial-cluster-state": config.initialClusterState,
+    "initial-cluster-state": initialClusterState,
   });
   let member: Member;
   try {
@@ -103,8 +194,8 @@ async function run(rt: RuntimeAdapter): Promise<number> {
       peerUrls: config.initialAdvertisePeerUrls,
       clientUrls: config.advertiseClientUrls,
       initialCluster,
-      initialClusterState: config.initialClusterState,
-      initialClusterToken: config.initialClusterToken,
+      initialClusterState,
+      initialClusterToken,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       electionTimeoutMs: config.electionTimeoutMs,
       snapshotCount: config.snapshotCount,

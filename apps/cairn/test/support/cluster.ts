@@ -183,6 +183,11 @@ export interface ClusterOptions {
    * story that checks exactly that turns this off.
    */
   waitPublished?: boolean;
+  /**
+   * Bootstrap by this discovery URL (`--discovery`) instead of a static
+   * `--initial-cluster`; the cluster's `token` is then the URL (spec bootstrap §1).
+   */
+  discovery?: string;
 }
 
 /** Static-bootstrap flags of one member (spec bootstrap §2). */
@@ -193,7 +198,38 @@ function memberArgs(
   state: "new" | "existing",
   extra: readonly string[],
 ): string[] {
+  const [head, tail] = memberAddressArgs(m);
   return [
+    ...head,
+    "--initial-cluster",
+    initialCluster,
+    "--initial-cluster-token",
+    token,
+    "--initial-cluster-state",
+    state,
+    ...tail,
+    ...extra,
+  ];
+}
+
+/** Flags of one member bootstrapping by discovery URL (spec bootstrap §3), no `--initial-cluster`. */
+export function discoveryMemberArgs(
+  m: { name: string; clientUrl: string; peerUrl: string; dataDir: string },
+  discoveryUrl: string,
+  extra: readonly string[] = [],
+): string[] {
+  const [head, tail] = memberAddressArgs(m);
+  return [...head, "--discovery", discoveryUrl, ...tail, ...extra];
+}
+
+/** Name, data dir and URL flags (before the bootstrap flags), and the raft timings (after). */
+function memberAddressArgs(m: {
+  name: string;
+  clientUrl: string;
+  peerUrl: string;
+  dataDir: string;
+}): [string[], string[]] {
+  const head = [
     "--name",
     m.name,
     "--data-dir",
@@ -206,17 +242,10 @@ function memberArgs(
     m.peerUrl,
     "--initial-advertise-peer-urls",
     m.peerUrl,
-    "--initial-cluster",
-    initialCluster,
-    "--initial-cluster-token",
-    token,
-    "--initial-cluster-state",
-    state,
-    "--heartbeat-interval",
-    String(HEARTBEAT_MS),
-    "--election-timeout",
-    String(ELECTION_MS),
-    ...extra,
+  ];
+  return [
+    head,
+    ["--heartbeat-interval", String(HEARTBEAT_MS), "--election-timeout", String(ELECTION_MS)],
   ];
 }
 
@@ -247,7 +276,7 @@ export class Cluster {
     const runtime = options.runtime ?? "node";
     const extra = options.args ?? [];
     const ports = await freePorts(size * 2);
-    const token = `cairn-e2e-${process.pid}-${Date.now()}-${clusters++}`;
+    const token = options.discovery ?? `cairn-e2e-${process.pid}-${Date.now()}-${clusters++}`;
     const specs = Array.from({ length: size }, (_, i) => ({
       name: `m${i + 1}`,
       clientUrl: `http://127.0.0.1:${ports[2 * i]}`,
@@ -257,7 +286,10 @@ export class Cluster {
     const initialCluster = specs.map((s) => `${s.name}=${s.peerUrl}`).join(",");
     const members = specs.map((s) => {
       const m = new CairnMember(s, []);
-      m.args = memberArgs({ ...s, dataDir: m.dataDir }, initialCluster, token, "new", extra);
+      m.args =
+        options.discovery === undefined
+          ? memberArgs({ ...s, dataDir: m.dataDir }, initialCluster, token, "new", extra)
+          : discoveryMemberArgs({ ...s, dataDir: m.dataDir }, options.discovery, extra);
       return m;
     });
     const cluster = new Cluster(members, token, runtime, extra);

@@ -1,0 +1,63 @@
+/**
+ * Why bootstrap by discovery URL failed (spec bootstrap.md §3.5). Messages are
+ * etcd 3.4.23's words (`etcdserver/api/v2discovery`), so an operator's
+ * searches and scripts keep working.
+ */
+
+/** The conditions a discovery bootstrap can end in. */
+export type DiscoveryErrorCode =
+  /** The discovery URL itself does not parse as an http(s) URL. */
+  | "BAD_URL"
+  /** `T/_config/size` is not an unsigned integer: `discovery: size key is bad`. */
+  | "BAD_SIZE_KEY"
+  /** The service answered something that is not v2 JSON: `discovery: bad discovery endpoint`. */
+  | "BAD_ENDPOINT"
+  /** Our id is registered already (412/105 on the create-only PUT): `discovery: found duplicate id`. */
+  | "DUPLICATE_ID"
+  /** The first `size` registrations hold fewer than `size` names: `discovery: found duplicate name`. */
+  | "DUPLICATE_NAME"
+  /** A registration holds a URL etcd would refuse: `discovery: invalid URL`. */
+  | "INVALID_URL"
+  /** Two registrations share a peer URL: `discovery cluster <map> has duplicate url`. */
+  | "DUPLICATE_URL"
+  /** `size` members registered before us: `discovery: cluster is full` (no registration made). */
+  | "FULL_CLUSTER"
+  /**
+   * A v2 error body from the service, passed on raw as etcd 3.4.23 does:
+   * `100: Key not found (/<token>) [7]` for an unknown token or missing size
+   * (3.4.23 never produces its intended "size key not found", spec §3.5).
+   */
+  | "SERVICE_ERROR"
+  /** The service could not be reached on a step etcd does not retry (registration and its confirmation). */
+  | "UNAVAILABLE";
+
+/**
+ * A failed discovery bootstrap. `message` is the inner error as etcd words it
+ * (`discovery: cluster is full`); {@link DiscoveryError.line} is the line the
+ * member prints, `failed to join discovery cluster (<message>)` as etcd's
+ * `DiscoveryError` renders it (except for duplicate URLs, which etcd reports
+ * after discovery, unwrapped).
+ */
+export class DiscoveryError extends Error {
+  override readonly name = "DiscoveryError";
+  readonly code: DiscoveryErrorCode;
+  /** The v2 `errorCode` of a `SERVICE_ERROR` (100: key not found, 105: node exists). */
+  readonly errorCode: number | undefined;
+
+  constructor(
+    code: DiscoveryErrorCode,
+    message: string,
+    options: { cause?: unknown; errorCode?: number } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.errorCode = options.errorCode;
+  }
+
+  /** The one line to print before exiting 1. */
+  get line(): string {
+    return this.code === "DUPLICATE_URL"
+      ? this.message
+      : `failed to join discovery cluster (${this.message})`;
+  }
+}
