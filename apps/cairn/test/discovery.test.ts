@@ -231,6 +231,56 @@ describe("the discovery client against the discovery service", () => {
     expect(joined).toBe("m1=http://127.0.0.1:23051");
     expect(delays).toEqual([2, 4, 8, 16, 32, 64, 128, 256, 256, 256]);
   });
+
+  it("a watch cut by a service restart starts over from the cluster check and still completes", async () => {
+    const token = await newToken(2);
+    const delays: number[] = [];
+    const seen: string[] = [];
+    const recording: typeof fetch = (input, init) => {
+      seen.push(String(input));
+      return fetch(input, init);
+    };
+    const first = joinCluster({
+      ...member(token, "m1", "http://127.0.0.1:23061"),
+      fetch: recording,
+      backoffUnitMs: 1,
+      sleep: async (ms) => {
+        delays.push(ms);
+      },
+    });
+    await waitFor(async () => seen.some((s) => s.includes("recursive=true&wait=true")), {
+      timeoutMs: 10_000,
+      what: "m1 watching",
+    });
+    await service?.stop("SIGTERM", 10_000);
+    await startService();
+    const second = await joinCluster(member(token, "m2", "http://127.0.0.1:23062"));
+    const want = "m1=http://127.0.0.1:23061,m2=http://127.0.0.1:23062";
+    expect(second).toBe(want);
+    expect(await first).toBe(want);
+    expect(delays.length).toBeGreaterThan(0);
+  });
+
+  it("a v2 keys backend (a Cairn member) works as discovery service; a size that is not a number is bad", async () => {
+    const backend = await Cluster.start({ size: 1 });
+    try {
+      const [b] = backend.members;
+      const prefix = `${b!.clientUrl}/v2/keys/_etcd/registry`;
+      expect((await put(b!, "/_etcd/registry/bad/_config/size", { value: "three" })).status).toBe(
+        201,
+      );
+      const bad = await joinFails(member(`${prefix}/bad`, "m1", "http://127.0.0.1:23071"));
+      expect(bad.line).toBe("failed to join discovery cluster (discovery: size key is bad)");
+
+      expect((await put(b!, "/_etcd/registry/ok/_config/size", { value: "1" })).status).toBe(201);
+      // The token is a plain v2 directory here (spec §3.1: the URL path is the key path).
+      expect(await joinCluster(member(`${prefix}/ok`, "m1", "http://127.0.0.1:23072"))).toBe(
+        "m1=http://127.0.0.1:23072",
+      );
+    } finally {
+      await backend.destroy();
+    }
+  });
 });
 
 describe("cairn members bootstrapping with --discovery", () => {
