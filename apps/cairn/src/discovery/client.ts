@@ -312,6 +312,20 @@ class DiscoveryClient {
     path: string,
     opts: { body?: string; watch?: boolean; badJson?: DiscoveryError } = {},
   ): Promise<EventReply> {
+    for (;;) {
+      const reply = await this.#requestOnce(method, path, opts);
+      // A watch answered with an empty body was ended by the server without an
+      // event (its watcher closed, e.g. on a restart); etcd's v2 watcher sends
+      // the same watch again, and so does Cairn.
+      if (reply !== "empty watch") return reply;
+    }
+  }
+
+  async #requestOnce(
+    method: "GET" | "PUT",
+    path: string,
+    opts: { body?: string; watch?: boolean; badJson?: DiscoveryError },
+  ): Promise<EventReply | "empty watch"> {
     const url = `${this.#endpoint}${path}`;
     let res: Response;
     let text: string;
@@ -334,6 +348,7 @@ class DiscoveryClient {
     if (res.status >= 500 || res.status === 429) {
       throw new Unreachable(`discovery service ${this.#endpoint} answered ${res.status}`);
     }
+    if (opts.watch === true && res.status === 200 && text === "") return "empty watch";
     let body: unknown;
     try {
       body = JSON.parse(text);
