@@ -205,7 +205,14 @@ describe("membership at run time", () => {
     await c.leader([a, b]);
     const accepted = await addMember(a, m6.peerUrl);
     expect(accepted.status, accepted.text).toBe(201);
-    const list = await listMembers(b);
+    // b applies the change a little after a answered it.
+    const list = await waitFor(
+      async () => {
+        const seen = await listMembers(b);
+        return seen.length === 4 ? seen : undefined;
+      },
+      { timeoutMs: 10_000, what: "the added member listed by the other member" },
+    );
     expect(list).toHaveLength(4);
     expect(list).toContainEqual({
       id: (accepted.json as MemberJson).id,
