@@ -1,4 +1,10 @@
-import { type EtcdCluster, etcdProgram, findProgram, startEtcdCluster } from "@cairn/testkit";
+import {
+  type EtcdCluster,
+  etcdProgram,
+  findProgram,
+  startEtcdCluster,
+  waitFor,
+} from "@cairn/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runInProcess, runProgram } from "./support/run.js";
 import { mask } from "./support/script.js";
@@ -64,6 +70,17 @@ describe.skipIf(etcdProgram() === undefined)(
 
       const dead = cluster.members[2]!;
       await dead.process.stop("SIGKILL", 1_000);
+      // If the killed member led, the others need a moment to elect a leader;
+      // until then every member is unhealthy and the cluster "unavailable".
+      for (const m of cluster.members.slice(0, 2)) {
+        await waitFor(
+          async () => {
+            const res = await fetch(`${m.clientUrl}/health`);
+            return ((await res.json()) as { health?: string }).health === "true";
+          },
+          { timeoutMs: 15_000, what: `${m.name} healthy after the kill` },
+        );
+      }
       const degraded = await ctl("cluster-health");
       expect(degraded.code).toBe(5);
       expect(degraded.stdout).toContain(
