@@ -269,36 +269,8 @@ export class V2Store {
     const prevIndex = req.prevIndex ?? 0;
     const value = req.value ?? "";
     const refresh = req.refresh === true;
-    // Dispatch exactly as etcd's applierV2store.Put (spec §4).
-    if (req.prevExist !== undefined) {
-      if (req.prevExist) {
-        if (prevIndex === 0 && prevValue === "") {
-          return this.result(
-            () => this.update(req.key, value, refresh, req.expiration, req.time),
-            "update",
-          );
-        }
-        return this.result(
-          () =>
-            this.compareAndSwap(
-              req.key,
-              prevValue,
-              prevIndex,
-              value,
-              refresh,
-              req.expiration,
-              req.time,
-            ),
-          "compareAndSwap",
-        );
-      }
-      return this.result(
-        () => this.create(req.key, req.dir === true, value, false, req.expiration, req.time),
-        "create",
-      );
-    }
-    if (prevIndex > 0 || prevValue !== "") {
-      return this.result(
+    const compareAndSwap = () =>
+      this.result(
         () =>
           this.compareAndSwap(
             req.key,
@@ -311,6 +283,24 @@ export class V2Store {
           ),
         "compareAndSwap",
       );
+    // Dispatch exactly as etcd's applierV2store.Put (spec §4).
+    if (req.prevExist !== undefined) {
+      if (req.prevExist) {
+        if (prevIndex === 0 && prevValue === "") {
+          return this.result(
+            () => this.update(req.key, value, refresh, req.expiration, req.time),
+            "update",
+          );
+        }
+        return compareAndSwap();
+      }
+      return this.result(
+        () => this.create(req.key, req.dir === true, value, false, req.expiration, req.time),
+        "create",
+      );
+    }
+    if (prevIndex > 0 || prevValue !== "") {
+      return compareAndSwap();
     }
     return this.result(
       () => this.set(req.key, req.dir === true, value, refresh, req.expiration, req.time),
