@@ -5,6 +5,13 @@
  */
 
 export {
+  type DnsQuery,
+  type DnsRecords,
+  type DnsServer,
+  type SrvRecordSpec,
+  startDnsServer,
+} from "./dns.js";
+export {
   type EtcdCluster,
   type EtcdMember,
   etcdProgram,
