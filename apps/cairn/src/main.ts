@@ -14,10 +14,17 @@ import {
   helpText,
   parseConfig,
   parseConfigFile,
+  parseResolverAddress,
   USAGE_TEXT,
   versionText,
 } from "./config/index.js";
-import { DiscoveryError, joinCluster } from "./discovery/index.js";
+import {
+  clusterFromSrv,
+  DiscoveryError,
+  joinCluster,
+  type SrvCluster,
+  SrvError,
+} from "./discovery/index.js";
 import { createJsonLogger, type Logger } from "./log/index.js";
 import { MemberBackend } from "./member-backend.js";
 import { detectRuntime, type Listener, type RuntimeAdapter } from "./runtime/index.js";
@@ -132,6 +139,37 @@ async function discoverCluster(
   }
 }
 
+/**
+ * Bootstrap by DNS SRV (spec bootstrap §4): the initial cluster from the
+ * domain's server records, asked of `--discovery-srv-resolver` or the
+ * system resolver. Returns it, or the exit status after printing why not.
+ */
+async function srvCluster(
+  rt: RuntimeAdapter,
+  config: Config,
+  log: Logger,
+): Promise<SrvCluster | number> {
+  const server =
+    config.discoverySrvResolver === ""
+      ? undefined
+      : parseResolverAddress(config.discoverySrvResolver);
+  try {
+    return await clusterFromSrv({
+      domain: config.discoverySrv,
+      suffix: config.discoverySrvName,
+      name: config.name,
+      advertisePeerUrls: config.initialAdvertisePeerUrls,
+      resolver: rt.dnsResolver(server),
+      logger: log,
+    });
+  } catch (error) {
+    if (!(error instanceof SrvError)) throw error;
+    log.error("failed to bootstrap from DNS SRV records", { error: error.line });
+    rt.writeStderr(`${error.line}\n`);
+    return 1;
+  }
+}
+
 async function run(rt: RuntimeAdapter): Promise<number> {
   let loaded: Awaited<ReturnType<typeof loadConfig>>;
   try {
@@ -147,19 +185,12 @@ async function run(rt: RuntimeAdapter): Promise<number> {
   if (typeof loaded === "number") return loaded;
   const { config, log } = loaded;
 
-  if (config.discoverySrv !== "") {
-    // Honest refusal until DNS SRV bootstrap lands (issue 8).
-    rt.writeStderr(
-      "--discovery-srv: bootstrap by DNS SRV is not implemented yet; use --initial-cluster or --discovery\n",
-    );
-    return 1;
-  }
-
   // etcd checks the initial cluster only for a member without data; on a
   // restart the bootstrap flags, discovery's included, are ignored (spec bootstrap §2).
   let initialCluster = new Map<string, string[]>();
   let initialClusterState = config.initialClusterState;
   let initialClusterToken = config.initialClusterToken;
+  let peerUrls = config.initialAdvertisePeerUrls;
   try {
     if (config.discovery !== "" && !Member.hasData(config.dataDir)) {
       const found = await discoverCluster(rt, config, log);
@@ -168,6 +199,17 @@ async function run(rt: RuntimeAdapter): Promise<number> {
       // The discovery URL is the cluster token (spec bootstrap §1); the cluster is always new.
       initialClusterState = "new";
       initialClusterToken = config.discovery;
+    } else if (config.discoverySrv !== "" && !Member.hasData(config.dataDir)) {
+      const found = await srvCluster(rt, config, log);
+      if (typeof found === "number") return found;
+      // The records name this member by their targets; its advertised URLs
+      // matched them by resolved address (spec bootstrap §4.2), so the
+      // records' spelling is the one the cluster (and the id hash) uses.
+      peerUrls = found.peerUrls;
+      initialCluster = checkBootstrap(
+        { ...config, initialAdvertisePeerUrls: peerUrls },
+        found.initialCluster,
+      );
     } else if (!Member.hasData(config.dataDir)) {
       initialCluster = checkBootstrap(config);
     }
@@ -191,7 +233,7 @@ async function run(rt: RuntimeAdapter): Promise<number> {
     member = await Member.open({
       name: config.name,
       dataDir: config.dataDir,
-      peerUrls: config.initialAdvertisePeerUrls,
+      peerUrls,
       clientUrls: config.advertiseClientUrls,
       initialCluster,
       initialClusterState,

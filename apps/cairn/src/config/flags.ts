@@ -282,6 +282,15 @@ export const FLAGS: readonly FlagSpec[] = [
     ],
     section: CAIRN_SECTION,
   },
+  {
+    name: "discovery-srv-resolver",
+    kind: "string",
+    defaultText: "",
+    help: [
+      "DNS server (IP[:port], port 53 by default) to ask for the --discovery-srv records and their targets' addresses instead of the system resolver.",
+    ],
+    section: CAIRN_SECTION,
+  },
   // --- Not in a section: handled before anything else (listed in the usage block).
   {
     name: "config-file",

@@ -24,4 +24,5 @@ export {
   type ParseResult,
   parseConfig,
 } from "./parse.js";
+export { checkUrl, isIpAddress, parseResolverAddress } from "./urls.js";
 export { ETCD_COMPAT_VERSION, versionText } from "./version.js";

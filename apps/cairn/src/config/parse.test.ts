@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { checkBootstrap } from "./bootstrap.js";
 import { ConfigError } from "./errors.js";
 import { type Config, type ParseResult, parseConfig } from "./parse.js";
+import { parseResolverAddress } from "./urls.js";
 
 /** Parses and expects a member to start; returns the result. */
 function run(argv: string[], env: Record<string, string | undefined> = {}) {
@@ -50,6 +51,7 @@ describe("defaults (etcd 3.4.23 with no flags)", () => {
       discovery: "",
       discoverySrv: "",
       discoverySrvName: "",
+      discoverySrvResolver: "",
       discoveryFallback: "proxy",
       discoveryProxy: "",
       strictReconfigCheck: true,
@@ -268,6 +270,20 @@ describe("environment variables (spec bootstrap.md §5.4)", () => {
 
   test("Cairn's own flag has its variable too", () => {
     expect(run([], { ETCD_V2_HISTORY_SIZE: "5000" }).config.v2HistorySize).toBe(5000);
+  });
+
+  test("the SRV resolver address: flag or ETCD_DISCOVERY_SRV_RESOLVER, IPv4 or IPv6, port 53 by default", () => {
+    const env = { ETCD_DISCOVERY_SRV_RESOLVER: "127.0.0.1:5353" };
+    expect(run([], env).config.discoverySrvResolver).toBe("127.0.0.1:5353");
+    for (const [text, address] of [
+      ["127.0.0.1:5353", { host: "127.0.0.1", port: 5353 }],
+      ["10.0.0.2", { host: "10.0.0.2", port: 53 }],
+      ["::1", { host: "::1", port: 53 }],
+      ["[fd00::2]:5300", { host: "fd00::2", port: 5300 }],
+    ] as const) {
+      expect(run([`--discovery-srv-resolver=${text}`]).config.discoverySrvResolver).toBe(text);
+      expect(parseResolverAddress(text)).toEqual(address);
+    }
   });
 
   test("a discovery variable drops the default initial cluster, like the flag", () => {
@@ -507,6 +523,19 @@ describe("one line per bad input, naming the flag", () => {
       1,
     ],
     ["history 0", ["--v2-history-size=0"], "--v2-history-size must be >0 (set to 0)", 1],
+    ...[
+      "dns.example",
+      "127.0.0.1:",
+      "127.0.0.1:0",
+      "127.0.0.1:70000",
+      "127.0.0.1:dns",
+      "[::1]",
+    ].map((bad): [string, string[], string, 1] => [
+      `resolver ${bad}`,
+      [`--discovery-srv-resolver=${bad}`],
+      `--discovery-srv-resolver: expected an IP address with an optional port (e.g. 127.0.0.1:5353), got ${JSON.stringify(bad)}`,
+      1,
+    ]),
   ];
 
   for (const [what, argv, message, exitCode] of cases) {

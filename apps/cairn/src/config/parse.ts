@@ -11,7 +11,7 @@
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
 import { FLAGS, FLAGS_BY_NAME, type FlagSpec, flagToEnv } from "./flags.js";
-import { checkUrl, isBindableHost } from "./urls.js";
+import { checkUrl, isBindableHost, parseResolverAddress } from "./urls.js";
 import { type FlagValue, parseFlagValue } from "./values.js";
 
 /** etcd's default member name; `--initial-cluster` follows `--name` only when it differs. */
@@ -53,6 +53,7 @@ const configSchema = z
     discovery: z.string(),
     discoverySrv: z.string(),
     discoverySrvName: z.string(),
+    discoverySrvResolver: z.string(),
     discoveryFallback: z.enum(["exit", "proxy"]),
     discoveryProxy: z.string(),
     strictReconfigCheck: z.boolean(),
@@ -148,6 +149,15 @@ const configSchema = z
     // Cairn's own.
     if (c.v2HistorySize <= 0) {
       fail("v2-history-size", `--v2-history-size must be >0 (set to ${c.v2HistorySize})`);
+    }
+    if (
+      c.discoverySrvResolver !== "" &&
+      parseResolverAddress(c.discoverySrvResolver) === undefined
+    ) {
+      fail(
+        "discovery-srv-resolver",
+        `--discovery-srv-resolver: expected an IP address with an optional port (e.g. 127.0.0.1:5353), got ${goQuote(c.discoverySrvResolver)}`,
+      );
     }
   });
 
@@ -431,6 +441,7 @@ export function assemble(
     discovery: str("discovery"),
     discoverySrv: str("discovery-srv"),
     discoverySrvName: str("discovery-srv-name"),
+    discoverySrvResolver: str("discovery-srv-resolver"),
     discoveryFallback: str("discovery-fallback"),
     discoveryProxy: str("discovery-proxy"),
     strictReconfigCheck: bool("strict-reconfig-check"),

@@ -116,3 +116,17 @@ export function isIpAddress(host: string): boolean {
   if (!groups.every((g) => /^[0-9A-Fa-f]{1,4}$/.test(g))) return false;
   return doubles === 1 ? count < 8 : count === 8;
 }
+
+/**
+ * Reads `--discovery-srv-resolver` (Cairn's own flag): an IP address with an
+ * optional port, `127.0.0.1`, `127.0.0.1:5353`, `::1` or `[::1]:5353`; the
+ * port defaults to 53. Undefined when the text is not of that form.
+ */
+export function parseResolverAddress(text: string): { host: string; port: number } | undefined {
+  const parts = isIpAddress(text) ? { host: text, port: "53" } : splitHostPort(text);
+  if (parts === undefined || !isIpAddress(parts.host) || !/^\d{1,5}$/.test(parts.port)) {
+    return undefined;
+  }
+  const port = Number(parts.port);
+  return port >= 1 && port <= 65_535 ? { host: parts.host, port } : undefined;
+}

@@ -61,3 +61,36 @@ export class DiscoveryError extends Error {
       : `failed to join discovery cluster (${this.message})`;
   }
 }
+
+/** The conditions a DNS SRV bootstrap can end in (spec bootstrap.md §4.2). */
+export type SrvErrorCode =
+  /** Neither `_etcd-server-ssl` nor `_etcd-server` could be looked up. */
+  | "LOOKUP_FAILED"
+  /** An own advertised peer host, or every record's target, did not resolve. */
+  | "RESOLVE_FAILED"
+  /** No record resolves to this member's advertised peer address and port (with its scheme). */
+  | "NOT_IN_RECORDS";
+
+/**
+ * A failed DNS SRV bootstrap. {@link SrvError.line} is what the member prints
+ * before exiting 1, in etcd 3.4.23's words: lookup and resolution failures
+ * inside `couldn't resolve during SRV discovery (...)`, a member missing
+ * from the records as `error setting up initial cluster: cannot find local
+ * etcd member "<name>" in SRV records` (spec §4.2 step 4, §4.3).
+ */
+export class SrvError extends Error {
+  override readonly name = "SrvError";
+  readonly code: SrvErrorCode;
+
+  constructor(code: SrvErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+
+  /** The one line to print before exiting 1. */
+  get line(): string {
+    return this.code === "NOT_IN_RECORDS"
+      ? `error setting up initial cluster: ${this.message}`
+      : `couldn't resolve during SRV discovery (${this.message})`;
+  }
+}

@@ -1,3 +1,4 @@
+import { nodeDnsResolver } from "./node-dns.js";
 import type { RuntimeAdapter } from "./types.js";
 
 interface BunServer {
@@ -57,4 +58,5 @@ export const bunRuntime: RuntimeAdapter = {
   writeStderr: (text) => proc.stderr.write(text),
   readTextFile: (path) => bun.file(path).text(),
   exit: (code) => proc.exit(code),
+  dnsResolver: nodeDnsResolver,
 };

@@ -1,3 +1,4 @@
+import { DnsLookupError, type DnsResolver, formatResolver, type ResolverAddress } from "./dns.js";
 import type { RuntimeAdapter } from "./types.js";
 
 interface DenoGlobal {
@@ -12,6 +13,12 @@ interface DenoGlobal {
   stderr: { writeSync(data: Uint8Array): number };
   readTextFile(path: string): Promise<string>;
   exit(code: number): never;
+  resolveDns(
+    query: string,
+    type: "SRV" | "A" | "AAAA",
+    options?: { nameServer?: { ipAddr: string; port: number } },
+  ): Promise<unknown[]>;
+  errors: { NotFound: new (...args: never[]) => Error };
 }
 
 const deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
@@ -20,6 +27,50 @@ const encoder = new TextEncoder();
 function writeAll(target: { writeSync(data: Uint8Array): number }, text: string): void {
   let data = encoder.encode(text);
   while (data.byteLength > 0) data = data.subarray(target.writeSync(data));
+}
+
+/** DNS through `Deno.resolveDns`, asking `server` or the system's resolver. */
+function denoDnsResolver(server: ResolverAddress | undefined): DnsResolver {
+  const options =
+    server === undefined ? {} : { nameServer: { ipAddr: server.host, port: server.port } };
+  const ask = async <T>(name: string, type: "SRV" | "A" | "AAAA"): Promise<T[]> => {
+    try {
+      return (await deno.resolveDns(name, type, options)) as T[];
+    } catch (error) {
+      // Deno reports NXDOMAIN and "no records of this type" alike, as NotFound.
+      const notFound = error instanceof deno.errors.NotFound;
+      throw new DnsLookupError(
+        {
+          name,
+          server: server === undefined ? undefined : formatResolver(server),
+          notFound,
+          detail: error instanceof Error ? error.message : String(error),
+        },
+        { cause: error },
+      );
+    }
+  };
+  return {
+    async resolveSrv(name) {
+      const records = await ask<{ target: string; port: number; priority: number; weight: number }>(
+        name,
+        "SRV",
+      );
+      return records.map((r) => ({ ...r, target: r.target.replace(/\.$/, "") }));
+    },
+    async resolveAddresses(host) {
+      const [v4, v6] = await Promise.allSettled([
+        ask<string>(host, "A"),
+        ask<string>(host, "AAAA"),
+      ]);
+      const found = [
+        ...(v4.status === "fulfilled" ? v4.value : []),
+        ...(v6.status === "fulfilled" ? v6.value : []),
+      ];
+      if (found.length > 0 || v4.status === "fulfilled") return found;
+      throw v4.reason;
+    },
+  };
 }
 
 /** Deno: Deno.serve for HTTP, Deno's own signal and file APIs. */
@@ -50,4 +101,5 @@ export const denoRuntime: RuntimeAdapter = {
   writeStderr: (text) => writeAll(deno.stderr, text),
   readTextFile: (path) => deno.readTextFile(path),
   exit: (code) => deno.exit(code),
+  dnsResolver: denoDnsResolver,
 };

@@ -1,5 +1,12 @@
 import type { RuntimeAdapter } from "./types.js";
 
+export {
+  DnsLookupError,
+  type DnsResolver,
+  formatResolver,
+  type ResolverAddress,
+  type SrvAnswer,
+} from "./dns.js";
 export type { FetchHandler, Listener, RuntimeAdapter } from "./types.js";
 
 /**

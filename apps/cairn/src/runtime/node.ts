@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { serveLikeGo } from "@cairn/kv-api/node";
+import { nodeDnsResolver } from "./node-dns.js";
 import type { RuntimeAdapter } from "./types.js";
 
 /** Node.js: `@cairn/kv-api/node` (Go-like serving over node:http) for HTTP, process for the rest. */
@@ -28,4 +29,5 @@ export const nodeRuntime: RuntimeAdapter = {
   writeStderr: (text) => void process.stderr.write(text),
   readTextFile: (path) => readFile(path, "utf8"),
   exit: (code) => process.exit(code),
+  dnsResolver: nodeDnsResolver,
 };

@@ -1,3 +1,5 @@
+import type { DnsResolver, ResolverAddress } from "./dns.js";
+
 /** A request handler in the Web-standard shape every runtime serves. */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
@@ -21,4 +23,6 @@ export interface RuntimeAdapter {
   writeStderr(text: string): void;
   readTextFile(path: string): Promise<string>;
   exit(code: number): never;
+  /** DNS lookups (SRV bootstrap) through `server`, or the system resolver when it is undefined. */
+  dnsResolver(server: ResolverAddress | undefined): DnsResolver;
 }
