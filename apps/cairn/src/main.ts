@@ -164,8 +164,8 @@ async function srvCluster(
     });
   } catch (error) {
     if (!(error instanceof SrvError)) throw error;
-    log.error("failed to bootstrap from DNS SRV records", { error: error.line });
-    rt.writeStderr(`${error.line}\n`);
+    log.error("failed to bootstrap from DNS SRV records", { error: error.summary });
+    rt.writeStderr(`${error.summary}\n`);
     return 1;
   }
 }

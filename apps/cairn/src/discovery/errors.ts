@@ -72,7 +72,7 @@ export type SrvErrorCode =
   | "NOT_IN_RECORDS";
 
 /**
- * A failed DNS SRV bootstrap. {@link SrvError.line} is what the member prints
+ * A failed DNS SRV bootstrap. {@link SrvError.summary} is what the member prints
  * before exiting 1, in etcd 3.4.23's words: lookup and resolution failures
  * inside `couldn't resolve during SRV discovery (...)`, a member missing
  * from the records as `error setting up initial cluster: cannot find local
@@ -87,8 +87,12 @@ export class SrvError extends Error {
     this.code = code;
   }
 
-  /** The one line to print before exiting 1. */
-  get line(): string {
+  /**
+   * The one line to print before exiting 1. (Not called `line`: Bun gives
+   * every Error an own `line` property, the source line it was made on, which
+   * would hide a getter of that name.)
+   */
+  get summary(): string {
     return this.code === "NOT_IN_RECORDS"
       ? `error setting up initial cluster: ${this.message}`
       : `couldn't resolve during SRV discovery (${this.message})`;

@@ -156,7 +156,7 @@ describe("the initial cluster from SRV records", () => {
       a: HOSTS,
     });
     const error = await fails("m9", ["http://127.0.0.1:2399"]);
-    expect([error.code, error.line]).toEqual([
+    expect([error.code, error.summary]).toEqual([
       "NOT_IN_RECORDS",
       'error setting up initial cluster: cannot find local etcd member "m9" in SRV records',
     ]);
@@ -177,7 +177,7 @@ describe("the initial cluster from SRV records", () => {
     });
     await expect(
       build("m1", ["http://127.0.0.1:2380"], { logger }).catch((e: unknown) => {
-        throw e instanceof SrvError ? new Error(e.line) : e;
+        throw e instanceof SrvError ? new Error(e.summary) : e;
       }),
     ).rejects.toThrow(
       'error setting up initial cluster: cannot find local etcd member "m1" in SRV records',
@@ -196,7 +196,7 @@ describe("the initial cluster from SRV records", () => {
     dns.setRecords({ a: HOSTS });
     const error = await fails("m1", ["http://127.0.0.1:2380"]);
     const on = `on 127.0.0.1:${dns.port}: no such host`;
-    expect([error.code, error.line]).toEqual([
+    expect([error.code, error.summary]).toEqual([
       "LOOKUP_FAILED",
       `couldn't resolve during SRV discovery (error querying DNS SRV records for _etcd-server-ssl lookup _etcd-server-ssl._tcp.cairn.test ${on} and error querying DNS SRV records for _etcd-server lookup _etcd-server._tcp.cairn.test ${on})`,
     ]);
@@ -208,11 +208,11 @@ describe("the initial cluster from SRV records", () => {
       a: HOSTS,
     });
     const own = await fails("m1", ["http://nowhere.cairn.test:2380"]);
-    expect(own.line).toBe(
+    expect(own.summary).toBe(
       `couldn't resolve during SRV discovery (lookup nowhere.cairn.test on 127.0.0.1:${dns.port}: no such host)`,
     );
     const targets = await fails("m1", ["http://127.0.0.1:2380"]);
-    expect(targets.line).toBe(
+    expect(targets.summary).toBe(
       `couldn't resolve during SRV discovery (lookup gone.cairn.test on 127.0.0.1:${dns.port}: no such host)`,
     );
   });
