@@ -6,7 +6,7 @@
  */
 
 import { spawn as spawnChild } from "node:child_process";
-import { getServers, resolveSrv } from "node:dns/promises";
+import { Resolver } from "node:dns/promises";
 import process from "node:process";
 import { run } from "./cli.js";
 import type { CliIO, SrvRecord } from "./io.js";
@@ -57,16 +57,52 @@ async function promptPassword(prompt: string): Promise<string> {
   });
 }
 
+/**
+ * The resolver for `--discovery-srv`: the system's, or the DNS server in
+ * `ETCDCTL_DISCOVERY_SRV_RESOLVER` (`ip[:port]`, a Cairn extension so tests
+ * and private zones need no system configuration). Undefined when that
+ * variable is not an address.
+ */
+function srvResolver(address: string): Resolver | undefined {
+  // Go's resolver: 5 s per attempt, 2 attempts.
+  const resolver = new Resolver({ timeout: 5_000, tries: 2 });
+  if (address === "") return resolver;
+  try {
+    resolver.setServers([address]);
+  } catch {
+    return undefined;
+  }
+  return resolver;
+}
+
+/** `lookup <name> on <server>: <why>`, Go's DNS error text, from a `node:dns` failure. */
+function lookupError(resolver: Resolver, name: string, error: unknown): Error {
+  const server = resolver.getServers()[0] ?? "127.0.0.1";
+  // getServers() shows the port only when it is not 53; Go always shows it.
+  const where = /^\[.*\]:\d+$|^[\d.]+:\d+$/.test(server)
+    ? server
+    : server.includes(":")
+      ? `[${server}]:53`
+      : `${server}:53`;
+  const code = (error as { code?: string }).code;
+  const why = code === "ENOTFOUND" || code === "ENODATA" ? "no such host" : String(code ?? error);
+  return new Error(`lookup ${name} on ${where}: ${why}`);
+}
+
+const resolverAddress = process.env.ETCDCTL_DISCOVERY_SRV_RESOLVER ?? "";
+const resolver = srvResolver(resolverAddress);
+if (resolver === undefined) {
+  process.stderr.write(
+    `ETCDCTL_DISCOVERY_SRV_RESOLVER: expected an IP address with an optional port (e.g. 127.0.0.1:5353), got ${JSON.stringify(resolverAddress)}\n`,
+  );
+  process.exit(1);
+}
+
 async function lookupSrv(name: string): Promise<SrvRecord[]> {
   try {
-    return await resolveSrv(name);
+    return await resolver!.resolveSrv(name);
   } catch (error) {
-    const server = getServers()[0] ?? "127.0.0.1";
-    const where =
-      server.includes(":") && !server.startsWith("[") ? `[${server}]:53` : `${server}:53`;
-    const code = (error as { code?: string }).code;
-    const why = code === "ENOTFOUND" || code === "ENODATA" ? "no such host" : String(code ?? error);
-    throw new Error(`lookup ${name} on ${where}: ${why}`);
+    throw lookupError(resolver!, name, error);
   }
 }
 

@@ -1,5 +1,7 @@
+import { type DnsServer, type EtcdCluster, startDnsServer, startEtcdCluster } from "@cairn/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliIO, run } from "../src/index.js";
+import { runCairnctl } from "./support/run.js";
 import { etcdTarget, type RunningTarget } from "./support/targets.js";
 
 /**
@@ -83,5 +85,129 @@ describe.skipIf(!etcdTarget.available)("cairnctl --discovery-srv", () => {
     ]);
     expect(t.err()).toContain(`Cluster-Endpoints: http://127.0.0.1.:${port}\n`);
     expect([code, t.out()]).toEqual([0, "fallback\n"]);
+  });
+});
+
+/**
+ * The same, end to end: the cairnctl binary asks a DNS server the test starts
+ * on 127.0.0.1 (`ETCDCTL_DISCOVERY_SRV_RESOLVER`) for the `_etcd-client`
+ * records of a 3-member etcd cluster and talks to it through them. The
+ * targets are named `127.0.0.1`: the discovered URLs keep the target's
+ * trailing dot (`http://127.0.0.1.:2379`, spec §4.4) and the HTTP client
+ * resolves them with the system resolver, which knows no test names (and not
+ * `localhost.` with its dot either); a dotted-quad name is an address to it.
+ */
+describe.skipIf(!etcdTarget.available)("cairnctl --discovery-srv with a real DNS server", () => {
+  let cluster: EtcdCluster;
+  let dns: DnsServer;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    [cluster, dns] = await Promise.all([startEtcdCluster(3), startDnsServer({ records: {} })]);
+    env = { ETCDCTL_DISCOVERY_SRV_RESOLVER: dns.address };
+  }, 90_000);
+  afterAll(async () => {
+    await cluster?.stop();
+    await dns?.stop();
+  });
+
+  /** `_etcd-client[-suffix]._tcp.cairn.test` records naming every member's client port. */
+  function clientRecords(suffix = ""): void {
+    dns.setRecords({
+      srv: {
+        [`_etcd-client${suffix}._tcp.cairn.test`]: cluster.members.map((m) => ({
+          target: "127.0.0.1",
+          port: Number(new URL(m.clientUrl).port),
+        })),
+      },
+    });
+  }
+
+  it("finds the _etcd-client endpoints, with --insecure-discovery, and uses the cluster through them", async () => {
+    clientRecords();
+    const before = dns.queries().length;
+    const set = await runCairnctl(
+      ["--discovery-srv", "cairn.test", "--insecure-discovery", "set", "/srv/real", "dns"],
+      env,
+    );
+    expect(set).toEqual({ stdout: "dns\n", stderr: "", code: 0 });
+    expect(
+      dns
+        .queries()
+        .slice(before)
+        .filter((q) => q.type === "SRV")
+        .map((q) => q.name),
+    ).toEqual(["_etcd-client-ssl._tcp.cairn.test", "_etcd-client._tcp.cairn.test"]);
+    const list = await runCairnctl(
+      ["-D", "cairn.test", "--insecure-discovery", "member", "list"],
+      env,
+    );
+    expect(list.code).toBe(0);
+    for (const m of cluster.members) expect(list.stdout).toContain(`clientURLs=${m.clientUrl}`);
+    const debug = await runCairnctl(["--debug", "--no-sync", "get", "/srv/real"], {
+      ...env,
+      ETCDCTL_DISCOVERY_SRV: "cairn.test",
+      ETCDCTL_INSECURE_DISCOVERY: "1",
+    });
+    const ports = cluster.members.map((m) => new URL(m.clientUrl).port);
+    expect(debug.stderr).toContain(
+      `Cluster-Endpoints: ${ports.map((p) => `http://127.0.0.1.:${p}`).join(", ")}\n`,
+    );
+    expect([debug.code, debug.stdout]).toEqual([0, "dns\n"]);
+  });
+
+  it("without insecure discovery the http endpoints are ignored, and --endpoints is used", async () => {
+    clientRecords();
+    const r = await runCairnctl(
+      [
+        "--discovery-srv",
+        "cairn.test",
+        "--endpoints",
+        cluster.members[1]!.clientUrl,
+        "get",
+        "/srv/real",
+      ],
+      env,
+    );
+    expect(r.stderr).toBe(
+      cluster.members
+        .map(
+          (m) =>
+            `ignoring discovered insecure endpoint "http://127.0.0.1.:${new URL(m.clientUrl).port}"\n`,
+        )
+        .join(""),
+    );
+    expect([r.code, r.stdout]).toEqual([0, "dns\n"]);
+  });
+
+  it("reads the suffixed records with ETCDCTL_DISCOVERY_SRV_NAME", async () => {
+    clientRecords("-c1");
+    const r = await runCairnctl(
+      ["--discovery-srv", "cairn.test", "--insecure-discovery", "get", "/srv/real"],
+      {
+        ...env,
+        ETCDCTL_DISCOVERY_SRV_NAME: "c1",
+      },
+    );
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, "dns\n", ""]);
+  });
+
+  it("no records: both lookup errors naming the resolver, exit 1; a bad resolver address is refused", async () => {
+    dns.setRecords({});
+    const on = `on ${dns.address}: no such host`;
+    expect(await runCairnctl(["--discovery-srv", "cairn.test", "get", "/srv/real"], env)).toEqual({
+      stdout: "",
+      stderr: `dns lookup errors: lookup _etcd-client-ssl._tcp.cairn.test ${on} and lookup _etcd-client._tcp.cairn.test ${on}\n`,
+      code: 1,
+    });
+    expect(
+      await runCairnctl(["--discovery-srv", "cairn.test", "get", "/srv/real"], {
+        ETCDCTL_DISCOVERY_SRV_RESOLVER: "dns.example",
+      }),
+    ).toEqual({
+      stdout: "",
+      stderr:
+        'ETCDCTL_DISCOVERY_SRV_RESOLVER: expected an IP address with an optional port (e.g. 127.0.0.1:5353), got "dns.example"\n',
+      code: 1,
+    });
   });
 });
