@@ -1,4 +1,10 @@
-import { DnsLookupError, type DnsResolver, formatResolver, type ResolverAddress } from "./dns.js";
+import {
+  DnsLookupError,
+  type DnsResolver,
+  formatResolver,
+  NOT_FOUND_CODES,
+  type ResolverAddress,
+} from "./dns.js";
 import type { RuntimeAdapter } from "./types.js";
 
 interface DenoGlobal {
@@ -59,6 +65,25 @@ function denoDnsResolver(server: ResolverAddress | undefined): DnsResolver {
       return records.map((r) => ({ ...r, target: r.target.replace(/\.$/, "") }));
     },
     async resolveAddresses(host) {
+      if (server === undefined) {
+        // Deno.resolveDns skips the hosts file; getaddrinfo (through Deno's
+        // node:dns) reads it, as Go's resolver and the Node adapter do.
+        const { lookup } = await import("node:dns/promises");
+        try {
+          return (await lookup(host, { all: true })).map((a) => a.address);
+        } catch (error) {
+          const code = String((error as { code?: unknown }).code ?? "");
+          throw new DnsLookupError(
+            {
+              name: host,
+              server: undefined,
+              notFound: NOT_FOUND_CODES.has(code),
+              detail: code || String(error),
+            },
+            { cause: error },
+          );
+        }
+      }
       const [v4, v6] = await Promise.allSettled([
         ask<string>(host, "A"),
         ask<string>(host, "AAAA"),

@@ -54,6 +54,14 @@ export class DnsLookupError extends Error {
   }
 }
 
+/** `node:dns` (and getaddrinfo) codes for "the name, or a record of that type, does not exist". */
+export const NOT_FOUND_CODES: ReadonlySet<string> = new Set([
+  "ENOTFOUND",
+  "ENODATA",
+  "EAI_NONAME",
+  "EAI_NODATA",
+]);
+
 /** `host:port` as Go prints a resolver address (`[::1]:53` for IPv6). */
 export function formatResolver(address: ResolverAddress): string {
   return address.host.includes(":")

@@ -7,12 +7,11 @@ import {
   DnsLookupError,
   type DnsResolver,
   formatResolver,
+  NOT_FOUND_CODES,
   type ResolverAddress,
   type SrvAnswer,
 } from "./dns.js";
 
-/** Codes `node:dns` uses for "the name or the record does not exist". */
-const NOT_FOUND = new Set(["ENOTFOUND", "ENODATA", "EAI_NONAME", "EAI_NODATA"]);
 /** How Go words the other failures (its resolver's own messages). */
 const GO_DETAIL: Record<string, string> = {
   ETIMEOUT: "i/o timeout",
@@ -44,7 +43,7 @@ export function nodeDnsResolver(server: ResolverAddress | undefined): DnsResolve
       {
         name,
         server: where(),
-        notFound: NOT_FOUND.has(code),
+        notFound: NOT_FOUND_CODES.has(code),
         detail: GO_DETAIL[code] ?? (code || String(error)),
       },
       { cause: error },
