@@ -231,14 +231,38 @@ describe("bootstrap by DNS SRV", () => {
     60_000,
   );
 
-  it("no records: both lookup errors, naming the resolver asked", async () => {
-    const { members } = await srvMembers(["node"]);
-    dns.setRecords({});
-    const proc = members[0]!.start();
+  it.each(RUNTIMES)(
+    "no records: both lookup errors, naming the resolver asked [%s]",
+    async (runtime) => {
+      const { members } = await srvMembers([runtime]);
+      dns.setRecords({});
+      const proc = members[0]!.start();
+      expect(await proc.exited).toBe(1);
+      const on = `on ${dns.address}: no such host`;
+      expect(proc.stderr().trimEnd().split("\n").at(-1)).toBe(
+        `couldn't resolve during SRV discovery (error querying DNS SRV records for _etcd-server-ssl lookup _etcd-server-ssl._tcp.${DOMAIN} ${on} and error querying DNS SRV records for _etcd-server lookup _etcd-server._tcp.${DOMAIN} ${on})`,
+      );
+    },
+    60_000,
+  );
+
+  it("a record for this member under _etcd-server-ssl while it advertises http: scheme mismatch, then not found", async () => {
+    const { members, peerRecords } = await srvMembers(["node"]);
+    dns.setRecords({
+      srv: { [`_etcd-server-ssl._tcp.${DOMAIN}`]: peerRecords },
+      a: { localhost: ["127.0.0.1"] },
+    });
+    const m = members[0]!;
+    const proc = m.start();
     expect(await proc.exited).toBe(1);
-    const on = `on ${dns.address}: no such host`;
+    expect(m.logged("bootstrap from DNS has a scheme mismatch")).toEqual([
+      expect.objectContaining({
+        level: "error",
+        error: `bootstrap at https://localhost:${port(m.peerUrl)} from DNS for _etcd-server-ssl._tcp.${DOMAIN} has scheme mismatch with expected peer ${m.peerUrl}`,
+      }),
+    ]);
     expect(proc.stderr().trimEnd().split("\n").at(-1)).toBe(
-      `couldn't resolve during SRV discovery (error querying DNS SRV records for _etcd-server-ssl lookup _etcd-server-ssl._tcp.${DOMAIN} ${on} and error querying DNS SRV records for _etcd-server lookup _etcd-server._tcp.${DOMAIN} ${on})`,
+      'error setting up initial cluster: cannot find local etcd member "s1" in SRV records',
     );
   }, 60_000);
 });
