@@ -123,6 +123,15 @@ describe("the initial cluster from SRV records", () => {
     expect(found.peerUrls).toEqual(["http://s2.cairn.test:2380"]);
   });
 
+  it("compares IPv6 addresses in canonical form", async () => {
+    dns.setRecords({
+      srv: { "_etcd-server._tcp.cairn.test": [{ target: "v6.cairn.test", port: 2380 }] },
+      aaaa: { "v6.cairn.test": ["fd00::2"] },
+    });
+    const found = await build("m6", ["http://[fd00:0:0::0:2]:2380"]);
+    expect(found.initialCluster).toBe("m6=http://v6.cairn.test:2380");
+  });
+
   it("uses the --discovery-srv-name suffix in both record names, and orders answers by priority", async () => {
     dns.setRecords({
       srv: {

@@ -53,9 +53,13 @@ function joinHostPort(host: string, port: number | string): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** The addresses of `host`: an IP literal is its own address. */
+/**
+ * The addresses of `host`: an IP literal is its own address (an IPv6 one in
+ * the canonical form resolvers print, so `0:0::1` meets `::1`).
+ */
 async function addressesOf(resolver: DnsResolver, host: string): Promise<string[]> {
-  return isIpAddress(host) ? [host] : resolver.resolveAddresses(host);
+  if (!isIpAddress(host)) return resolver.resolveAddresses(host);
+  return [host.includes(":") ? new URL(`http://[${host}]/`).hostname.slice(1, -1) : host];
 }
 
 /**
