@@ -102,6 +102,26 @@ export async function backupDatabase(
   const src = await openDatabase(from, { ...driver, pragmas: false });
   try {
     src.exec(`PRAGMA busy_timeout = ${DEFAULT_BUSY_TIMEOUT_MS}`);
+    // Ours? (Before ATTACH, which already fails on a file that is not SQLite.)
+    let appId: number;
+    try {
+      appId = Number(src.prepare("PRAGMA main.application_id").get()?.application_id ?? 0);
+    } catch (error) {
+      if (error instanceof SqliteError && error.sqliteCode === "SQLITE_NOTADB") {
+        throw new NotCairnDataError(from, "not an SQLite database, or its header is damaged", {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    if (appId !== APPLICATION_ID) {
+      throw new NotCairnDataError(
+        from,
+        appId === 0
+          ? "not a Cairn database"
+          : `SQLite application id 0x${(appId >>> 0).toString(16)}`,
+      );
+    }
     src.prepare("ATTACH DATABASE ? AS bak").run(partial);
     // The copy is a plain rollback-journal file: one self-contained file that
     // the member turns into WAL when it opens it.
@@ -109,15 +129,6 @@ export async function backupDatabase(
     src.exec("BEGIN");
     try {
       // The first read fixes the snapshot every later read of `main` sees.
-      const appId = Number(src.prepare("PRAGMA main.application_id").get()?.application_id ?? 0);
-      if (appId !== APPLICATION_ID) {
-        throw new NotCairnDataError(
-          from,
-          appId === 0
-            ? "not a Cairn database"
-            : `SQLite application id 0x${(appId >>> 0).toString(16)}`,
-        );
-      }
       const userVersion = Number(src.prepare("PRAGMA main.user_version").get()?.user_version ?? 0);
       const schema = src
         .prepare("SELECT type, name, sql FROM main.sqlite_schema ORDER BY rowid")
