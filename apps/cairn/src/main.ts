@@ -243,6 +243,7 @@ async function run(rt: RuntimeAdapter): Promise<number> {
       snapshotCount: config.snapshotCount,
       strictReconfigCheck: config.strictReconfigCheck,
       historySize: config.v2HistorySize,
+      forceNewCluster: config.forceNewCluster,
       logger: log,
     });
   } catch (error) {

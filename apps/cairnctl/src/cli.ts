@@ -16,6 +16,7 @@ import {
   NoEndpointsError,
   type RequestInfo,
 } from "@cairn/client";
+import { runBackup } from "./backup.js";
 import {
   type FlagDef,
   FlagError,
@@ -768,12 +769,33 @@ const memberCommand: Command = {
   ],
 };
 
-/**
- * The commands. `backup` is not here: it copies a member's data directory,
- * whose format does not exist yet in Cairn; the auth commands (`user`,
- * `role`, `auth`) come with the auth issue.
- */
+/** `backup`: see backup.ts. */
+async function backupAction(ctx: Ctx): Promise<void> {
+  const code = await runBackup(ctx.io, {
+    dataDir: str(ctx.flags, "data-dir"),
+    walDir: str(ctx.flags, "wal-dir"),
+    backupDir: str(ctx.flags, "backup-dir"),
+    backupWalDir: str(ctx.flags, "backup-wal-dir"),
+    withV3: bool(ctx.flags, "with-v3"),
+  });
+  if (code !== ExitCode.Success) throw new Exit(code);
+}
+
+/** The commands. The auth commands (`user`, `role`, `auth`) come with the auth issue. */
 export const COMMANDS: readonly Command[] = [
+  {
+    name: "backup",
+    usage: "backup an etcd directory",
+    argsUsage: " ",
+    flags: [
+      { names: ["data-dir"], kind: "string", usage: "Path to the etcd data dir" },
+      { names: ["wal-dir"], kind: "string", usage: "Path to the etcd wal dir" },
+      { names: ["backup-dir"], kind: "string", usage: "Path to the backup dir" },
+      { names: ["backup-wal-dir"], kind: "string", usage: "Path to the backup wal dir" },
+      { names: ["with-v3"], kind: "bool", usage: "Backup v3 backend data" },
+    ],
+    action: backupAction,
+  },
   {
     name: "cluster-health",
     usage: "check the health of the etcd cluster",

@@ -31,6 +31,8 @@ export interface CliIO {
   stdout(text: string): void;
   /** Writes to standard error. */
   stderr(text: string): void;
+  /** True when standard error is a terminal (`backup` then draws a progress bar). */
+  readonly stderrIsTTY?: boolean;
   /** Reads all of standard input (a value given through a pipe). */
   readStdin(): Promise<string>;
   /** Asks for a password without echo (`--username user` without `:password`). */

@@ -114,6 +114,7 @@ const io: CliIO = {
   stderr: (text) => {
     process.stderr.write(text);
   },
+  stderrIsTTY: process.stderr.isTTY === true,
   readStdin: () => readAll(process.stdin),
   promptPassword,
   resolveSrv: lookupSrv,

@@ -1,105 +1,102 @@
-import {
-  type EtcdCluster,
-  etcdProgram,
-  findProgram,
-  startEtcdCluster,
-  waitFor,
-} from "@cairn/testkit";
+import { type EtcdCluster, findProgram, waitFor } from "@cairn/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runInProcess, runProgram } from "./support/run.js";
 import { mask } from "./support/script.js";
+import { TARGETS } from "./support/targets.js";
 
-/** Member commands and cluster-health on a 3-member etcd cluster (a member is stopped at the end). */
-describe.skipIf(etcdProgram() === undefined)(
-  "cairnctl member and cluster-health on 3 members",
-  () => {
-    let cluster: EtcdCluster;
-    beforeAll(async () => {
-      cluster = await startEtcdCluster(3);
-    }, 60_000);
-    afterAll(async () => {
-      await cluster?.stop();
-    });
-    const ctl = (...args: string[]) =>
-      runInProcess(["--endpoints", cluster.members[0]!.clientUrl, ...args]);
-
-    it("member list marks the leader; add shows the new member's environment and it lists as unstarted; remove", async () => {
-      const list = await ctl("member", "list");
-      expect(list.code).toBe(0);
-      const lines = list.stdout.trim().split("\n");
-      expect(lines).toHaveLength(3);
-      expect(lines.filter((l) => l.endsWith("isLeader=true"))).toHaveLength(1);
-      for (const m of cluster.members) {
-        expect(list.stdout).toContain(
-          `name=${m.name} peerURLs=${m.peerUrl} clientURLs=${m.clientUrl} isLeader=`,
-        );
-      }
-
-      // etcd's strict reconfig check refuses an add until the members were connected for 5 s.
-      await new Promise((r) => setTimeout(r, 6_000));
-      const add = await ctl("member", "add", "m4", "http://127.0.0.1:1");
-      expect(add.code).toBe(0);
-      const id = /^Added member named m4 with ID ([0-9a-f]+) to cluster\n/.exec(add.stdout)?.[1];
-      expect(id).toBeDefined();
-      const initial = cluster.members.map((m) => `${m.name}=${m.peerUrl}`);
-      expect(add.stdout.split("\n").slice(1)).toEqual([
-        "",
-        'ETCD_NAME="m4"',
-        expect.stringMatching(/^ETCD_INITIAL_CLUSTER=".*"$/),
-        'ETCD_INITIAL_CLUSTER_STATE="existing"',
-        "",
-      ]);
-      const conf = /ETCD_INITIAL_CLUSTER="(.*)"/.exec(add.stdout)![1]!.split(",").sort();
-      expect(conf).toEqual([...initial, "m4=http://127.0.0.1:1"].sort());
-      expect((await ctl("member", "list")).stdout).toContain(
-        `${id}[unstarted]: peerURLs=http://127.0.0.1:1\n`,
-      );
-
-      expect(await ctl("member", "remove", id!)).toEqual({
-        stdout: `Removed member ${id} from cluster\n`,
-        stderr: "",
-        code: 0,
+/** Member commands and cluster-health on a 3-member cluster of each target (a member is stopped at the end). */
+for (const target of TARGETS) {
+  describe.skipIf(!target.available)(
+    `cairnctl member and cluster-health on 3 members of ${target.name}`,
+    () => {
+      let cluster: EtcdCluster;
+      beforeAll(async () => {
+        cluster = await target.startCluster(3);
+      }, 60_000);
+      afterAll(async () => {
+        await cluster?.stop();
       });
-      expect((await ctl("member", "list")).stdout.trim().split("\n")).toHaveLength(3);
-    });
+      const ctl = (...args: string[]) =>
+        runInProcess(["--endpoints", cluster.members[0]!.clientUrl, ...args]);
 
-    it("cluster-health: healthy (0), then degraded with one member stopped (5), like etcdctl", async () => {
-      const healthy = await ctl("cluster-health");
-      expect(healthy.code).toBe(0);
-      expect(healthy.stdout.endsWith("cluster is healthy\n")).toBe(true);
+      it("member list marks the leader; add shows the new member's environment and it lists as unstarted; remove", async () => {
+        const list = await ctl("member", "list");
+        expect(list.code).toBe(0);
+        const lines = list.stdout.trim().split("\n");
+        expect(lines).toHaveLength(3);
+        expect(lines.filter((l) => l.endsWith("isLeader=true"))).toHaveLength(1);
+        for (const m of cluster.members) {
+          expect(list.stdout).toContain(
+            `name=${m.name} peerURLs=${m.peerUrl} clientURLs=${m.clientUrl} isLeader=`,
+          );
+        }
 
-      const dead = cluster.members[2]!;
-      await dead.process.stop("SIGKILL", 1_000);
-      // If the killed member led, the others need a moment to elect a leader;
-      // until then every member is unhealthy and the cluster "unavailable".
-      for (const m of cluster.members.slice(0, 2)) {
-        await waitFor(
-          async () => {
-            const res = await fetch(`${m.clientUrl}/health`);
-            return ((await res.json()) as { health?: string }).health === "true";
-          },
-          { timeoutMs: 15_000, what: `${m.name} healthy after the kill` },
+        // etcd's strict reconfig check refuses an add until the members were connected for 5 s.
+        await new Promise((r) => setTimeout(r, 6_000));
+        const add = await ctl("member", "add", "m4", "http://127.0.0.1:1");
+        expect(add.code).toBe(0);
+        const id = /^Added member named m4 with ID ([0-9a-f]+) to cluster\n/.exec(add.stdout)?.[1];
+        expect(id).toBeDefined();
+        const initial = cluster.members.map((m) => `${m.name}=${m.peerUrl}`);
+        expect(add.stdout.split("\n").slice(1)).toEqual([
+          "",
+          'ETCD_NAME="m4"',
+          expect.stringMatching(/^ETCD_INITIAL_CLUSTER=".*"$/),
+          'ETCD_INITIAL_CLUSTER_STATE="existing"',
+          "",
+        ]);
+        const conf = /ETCD_INITIAL_CLUSTER="(.*)"/.exec(add.stdout)![1]!.split(",").sort();
+        expect(conf).toEqual([...initial, "m4=http://127.0.0.1:1"].sort());
+        expect((await ctl("member", "list")).stdout).toContain(
+          `${id}[unstarted]: peerURLs=http://127.0.0.1:1\n`,
         );
-      }
-      const degraded = await ctl("cluster-health");
-      expect(degraded.code).toBe(5);
-      expect(degraded.stdout).toContain(
-        `is unreachable: [${dead.clientUrl}] are all unreachable\n`,
-      );
-      expect(degraded.stdout.endsWith("cluster is degraded\n")).toBe(true);
 
-      const etcdctl = findProgram("etcdctl");
-      if (etcdctl !== undefined) {
-        const ref = await runProgram(
-          etcdctl.path,
-          ["--endpoints", cluster.members[0]!.clientUrl, "cluster-health"],
-          {
-            ETCDCTL_API: "2",
-          },
+        expect(await ctl("member", "remove", id!)).toEqual({
+          stdout: `Removed member ${id} from cluster\n`,
+          stderr: "",
+          code: 0,
+        });
+        expect((await ctl("member", "list")).stdout.trim().split("\n")).toHaveLength(3);
+      });
+
+      it("cluster-health: healthy (0), then degraded with one member stopped (5), like etcdctl", async () => {
+        const healthy = await ctl("cluster-health");
+        expect(healthy.code).toBe(0);
+        expect(healthy.stdout.endsWith("cluster is healthy\n")).toBe(true);
+
+        const dead = cluster.members[2]!;
+        await dead.process.stop("SIGKILL", 1_000);
+        // If the killed member led, the others need a moment to elect a leader;
+        // until then every member is unhealthy and the cluster "unavailable".
+        for (const m of cluster.members.slice(0, 2)) {
+          await waitFor(
+            async () => {
+              const res = await fetch(`${m.clientUrl}/health`);
+              return ((await res.json()) as { health?: string }).health === "true";
+            },
+            { timeoutMs: 15_000, what: `${m.name} healthy after the kill` },
+          );
+        }
+        const degraded = await ctl("cluster-health");
+        expect(degraded.code).toBe(5);
+        expect(degraded.stdout).toContain(
+          `is unreachable: [${dead.clientUrl}] are all unreachable\n`,
         );
-        expect(mask(degraded.stdout)).toBe(mask(ref.stdout));
-        expect(degraded.code).toBe(ref.code);
-      }
-    });
-  },
-);
+        expect(degraded.stdout.endsWith("cluster is degraded\n")).toBe(true);
+
+        const etcdctl = findProgram("etcdctl");
+        if (etcdctl !== undefined) {
+          const ref = await runProgram(
+            etcdctl.path,
+            ["--endpoints", cluster.members[0]!.clientUrl, "cluster-health"],
+            {
+              ETCDCTL_API: "2",
+            },
+          );
+          expect(mask(degraded.stdout)).toBe(mask(ref.stdout));
+          expect(degraded.code).toBe(ref.code);
+        }
+      });
+    },
+  );
+}

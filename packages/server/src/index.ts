@@ -27,4 +27,11 @@ export {
   SERVER_VERSION,
 } from "./member.js";
 export { type MemberInfo, memberJson } from "./membership.js";
+export {
+  type BackupMemberOptions,
+  type BackupMemberResult,
+  backupMember,
+  forceNewCluster,
+  memberDataFile,
+} from "./standalone.js";
 export * from "./transport/index.js";

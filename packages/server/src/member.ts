@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import {
   type ConfChange,
   ConfChangeType,
@@ -46,6 +45,7 @@ import {
   removedKey,
   VERSION_KEY,
 } from "./membership.js";
+import { forceNewCluster, META_TABLE, memberDataFile } from "./standalone.js";
 import { createPeerApi, type PeerHandler, PeerSender } from "./transport/index.js";
 
 /** The server and cluster versions Cairn reports, as etcd 3.4.23 does (spec §10). */
@@ -78,6 +78,11 @@ export interface MemberConfig {
   readonly compactionMargin?: number;
   /** For tests: the fetch used to reach peers. */
   readonly fetch?: typeof fetch;
+  /**
+   * `--force-new-cluster`: with existing data, become a one-member cluster
+   * (see {@link forceNewCluster}); ignored for an empty data dir, as etcd does.
+   */
+  readonly forceNewCluster?: boolean;
 }
 
 /** What a member tells about itself for the stats and health endpoints. */
@@ -112,7 +117,6 @@ interface ReadWaiter {
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const META_TABLE = "cairn_member_meta";
 /** etcd's v2 expiry sweep period (spec bootstrap §5.2). */
 const SYNC_INTERVAL_MS = 500;
 /** How often idle peer links are probed (connectivity for the reconfiguration checks). */
@@ -250,7 +254,7 @@ export class Member {
    * does), else a new member bootstrapped as `initialClusterState` says.
    */
   static async open(config: MemberConfig): Promise<Member> {
-    const storage = await openStorage(join(config.dataDir, "member", "cairn.db"), {
+    const storage = await openStorage(memberDataFile(config.dataDir), {
       ...(config.storageDriver === undefined ? {} : { driver: config.storageDriver }),
       compactionMargin: config.compactionMargin ?? 5_000,
     });
@@ -275,6 +279,14 @@ export class Member {
           "snapshot-index": storage.snapshot().index,
           "last-index": storage.lastIndex(),
         });
+        if (config.forceNewCluster === true) {
+          const removed = forceNewCluster(storage, meta.id, config.peerUrls);
+          config.logger.warn("forcing restart as a one-member cluster", {
+            "local-member-id": formatId(meta.id),
+            "removed-member-ids": removed.map(formatId),
+            "commit-index": storage.initialState().hardState.commit,
+          });
+        }
         return new Member(config, storage, meta, store, []);
       }
       if (config.initialClusterState === "existing") {
@@ -319,7 +331,7 @@ export class Member {
    * then ignored (etcd checks `--initial-cluster` only for an empty dir).
    */
   static hasData(dataDir: string): boolean {
-    return existsSync(join(dataDir, "member", "cairn.db"));
+    return existsSync(memberDataFile(dataDir));
   }
 
   /** The Hono app to serve on the peer URLs. */

@@ -154,3 +154,23 @@ export class StorageClosedError extends StorageError {
     this.name = "StorageClosedError";
   }
 }
+
+/** A backup was asked of a data file that does not exist. Nothing was created. */
+export class DataFileMissingError extends StorageError {
+  readonly path: string;
+  constructor(path: string, options?: ErrorOptions) {
+    super("ERR_STORAGE_MISSING", `${path}: no such data file`, options);
+    this.name = "DataFileMissingError";
+    this.path = path;
+  }
+}
+
+/** A backup would overwrite an existing file. Nothing was changed. */
+export class BackupTargetExistsError extends StorageError {
+  readonly path: string;
+  constructor(path: string, options?: ErrorOptions) {
+    super("ERR_STORAGE_TARGET_EXISTS", `${path}: the backup target already exists`, options);
+    this.name = "BackupTargetExistsError";
+    this.path = path;
+  }
+}

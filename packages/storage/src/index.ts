@@ -5,6 +5,12 @@
  * (bun:sqlite) and Deno (node:sqlite); drivers are also subpath exports.
  */
 
+export {
+  type BackupOptions,
+  type BackupProgress,
+  type BackupResult,
+  backupDatabase,
+} from "./backup.js";
 export type {
   DriverName,
   RunResult,
@@ -14,8 +20,10 @@ export type {
   SqlValue,
 } from "./driver.js";
 export {
+  BackupTargetExistsError,
   CorruptionError,
   DataDirLockedError,
+  DataFileMissingError,
   DriverUnavailableError,
   InvalidLogOperationError,
   LogCompactedError,
@@ -46,6 +54,7 @@ export {
   type HardState,
   type InstallSnapshotOptions,
   type IntegrityCheck,
+  lockPath,
   type Migration,
   type OpenStorageOptions,
   openStorage,

@@ -11,10 +11,13 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
+  readlinkSync,
   realpathSync,
   statSync,
 } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { kill, pid } from "node:process";
 import { crc32 } from "./crc32.js";
 import type { DriverName, SqlDatabase, SqlStatement, SqlValue } from "./driver.js";
 import {
@@ -267,11 +270,11 @@ function classifyOpenError(error: unknown, path: string): unknown {
  * {@link DataDirLockedError}, {@link CorruptionError}) and leaves the file as
  * it was.
  *
- * The file is held with SQLite's `locking_mode=EXCLUSIVE` for as long as it is
- * open: an OS file lock that the kernel drops when the holder dies (kill -9
- * leaves no stale lock to clean up), that works the same on all three
- * runtimes, and that stops any other SQLite client from reading a log that is
- * being written.
+ * One live opener per file: a tiny companion SQLite file, `<path>.lock`, is
+ * held with `locking_mode=EXCLUSIVE` for as long as the storage is open (see
+ * {@link acquireLock}). The data file itself runs in ordinary WAL locking, so
+ * another process can read a consistent view of a live member's file
+ * ({@link backupDatabase}) while the member writes.
  */
 export async function openStorage(
   path: string,
@@ -285,16 +288,107 @@ export async function openStorage(
   // Claimed before the first await, so two concurrent opens cannot both pass.
   openPaths.add(key);
   let db: SqlDatabase | undefined;
+  let lock: SqlDatabase | undefined;
   try {
     const driverOptions = options.driver === undefined ? {} : { driver: options.driver };
+    lock = await acquireLock(file, driverOptions);
     db = await openDatabase(file, { ...driverOptions, pragmas: false });
     const storage = initialize(db, file, existed, options);
-    storage.onClose(() => openPaths.delete(key));
+    const held = lock;
+    storage.onClose(() => {
+      held.close();
+      openPaths.delete(key);
+    });
     return storage;
   } catch (error) {
     openPaths.delete(key);
     db?.close();
+    lock?.close();
     throw classifyOpenError(error, file);
+  }
+}
+
+/**
+ * True when process `holder` (a pid recorded in the lock file) is alive and,
+ * where /proc shows it (Linux), has `dataFile` open: a reused pid of an
+ * unrelated process does not count. Without /proc, a live pid counts.
+ */
+function holderAlive(holder: number, dataFile: string): boolean {
+  if (!Number.isSafeInteger(holder) || holder <= 0 || holder === pid) return false;
+  try {
+    kill(holder, 0);
+  } catch (error) {
+    // EPERM: alive, but another user's; ESRCH: gone.
+    return (error as { code?: string }).code === "EPERM";
+  }
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${holder}/fd`);
+  } catch {
+    return true;
+  }
+  let target: string;
+  try {
+    target = realpathSync(dataFile);
+  } catch {
+    return false; // no data file yet: nobody has it open
+  }
+  return fds.some((fd) => {
+    try {
+      return readlinkSync(`/proc/${holder}/fd/${fd}`) === target;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The companion file whose lock says "a live process has this data file open". */
+export function lockPath(dataFile: string): string {
+  return `${dataFile}.lock`;
+}
+
+/**
+ * Takes the data file's lock: `<file>.lock` opened with
+ * `locking_mode=EXCLUSIVE` and written once, so SQLite takes its EXCLUSIVE
+ * OS file lock and keeps it until the connection closes. The kernel drops
+ * it when the holder dies (kill -9 leaves no stale lock to clean up), it
+ * behaves the same under better-sqlite3, bun:sqlite and node:sqlite, and a
+ * second opener fails at once (busy timeout 0) before it touches the data
+ * file. The lock file is never deleted: unlinking a held lock file would let
+ * a third opener lock a new file while the first still runs.
+ *
+ * Bun's bundled SQLite takes no OS lock another process can see (observed
+ * with Bun 1.4: nothing in /proc/locks, and the lock file's descriptor is not
+ * even kept open), so the holder also records its pid, and a pid that is
+ * alive and has the data file open still holds it ({@link holderAlive}).
+ */
+async function acquireLock(
+  dataFile: string,
+  driverOptions: { driver?: DriverName },
+): Promise<SqlDatabase> {
+  const path = lockPath(dataFile);
+  const lock = await openDatabase(path, { ...driverOptions, pragmas: false });
+  try {
+    lock.exec("PRAGMA busy_timeout = 0");
+    lock.exec("PRAGMA locking_mode = EXCLUSIVE");
+    lock.transaction(() => {
+      lock.exec("CREATE TABLE IF NOT EXISTS cairn_lock (id INTEGER PRIMARY KEY, pid INTEGER)");
+      const holder = Number(
+        lock.prepare("SELECT pid FROM cairn_lock WHERE id = 1").get()?.pid ?? 0,
+      );
+      if (holderAlive(holder, dataFile)) throw new DataDirLockedError(dataFile);
+      lock.prepare("INSERT OR REPLACE INTO cairn_lock (id, pid) VALUES (1, ?)").run(pid);
+    });
+    return lock;
+  } catch (error) {
+    lock.close();
+    if (
+      error instanceof SqliteError &&
+      (error.sqliteCode === "SQLITE_BUSY" || error.sqliteCode === "SQLITE_LOCKED")
+    ) {
+      throw new DataDirLockedError(dataFile, { cause: error });
+    }
+    throw error;
   }
 }
 
@@ -304,12 +398,12 @@ function initialize(
   existed: boolean,
   options: OpenStorageOptions,
 ): RaftStorage {
-  // Connection-level settings only: nothing here touches the file.
-  db.exec("PRAGMA locking_mode = EXCLUSIVE");
-  db.exec("PRAGMA busy_timeout = 0");
+  // Connection-level settings only: nothing here touches the file. The lock
+  // file already keeps other members out; a reader (a backup) never blocks
+  // us in WAL mode, but a last reader's checkpoint-on-close may, briefly.
+  db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
 
-  // First read of the header. A non-SQLite file fails here (SQLITE_NOTADB);
-  // a WAL file held by another member fails with SQLITE_BUSY.
+  // First read of the header. A non-SQLite file fails here (SQLITE_NOTADB).
   const appId = Number(db.prepare("PRAGMA application_id").get()?.application_id ?? 0);
   const userVersion = Number(db.prepare("PRAGMA user_version").get()?.user_version ?? 0);
   const tableCount = Number(db.prepare("SELECT count(*) AS n FROM sqlite_schema").get()?.n ?? 0);
@@ -335,9 +429,8 @@ function initialize(
     }
   }
 
-  // Now the file is known to be ours (or empty): WAL, FULL sync, and take the
-  // write lock at once so a second opener is refused before it reads anything.
-  for (const pragma of standardPragmas(0)) db.prepare(pragma).all();
+  // Now the file is known to be ours (or empty): WAL and FULL sync.
+  for (const pragma of standardPragmas(options.busyTimeoutMs)) db.prepare(pragma).all();
   const mode = String(db.prepare("PRAGMA journal_mode").get()?.journal_mode);
   const sync = Number(db.prepare("PRAGMA synchronous").get()?.synchronous);
   if (mode !== "wal" || sync !== 2) {
@@ -361,7 +454,6 @@ function initialize(
     db.exec("DELETE FROM raft_snapshots WHERE complete = 0");
   });
   if (fresh && !existed) syncDirectory(dirname(path));
-  db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
   return new RaftStorage(db, path, options);
 }
 
@@ -369,7 +461,7 @@ function initialize(
  * Makes the new file's directory entry durable (SQLite syncs the directory
  * when it creates a WAL, not when it creates the main file).
  */
-function syncDirectory(dir: string): void {
+export function syncDirectory(dir: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(dir, "r");

@@ -2,7 +2,8 @@
  * The data file is held by SQLite's exclusive lock (an OS lock the kernel
  * drops when the holder dies): a second member on the same data dir is
  * refused with a clear error and changes nothing, whatever runtime each runs
- * on, and a SIGKILLed holder leaves no stale lock behind.
+ * on (Bun's SQLite takes no OS lock: the holder's pid in the lock file covers
+ * it), and a SIGKILLed holder leaves no stale lock behind.
  */
 
 import { readFileSync } from "node:fs";
@@ -20,6 +21,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openStorage } from "../src/index.js";
 
 const holder = fileURLToPath(new URL("./crash/hold.mjs", import.meta.url));
+const tryOpen = fileURLToPath(new URL("./crash/try-open.mjs", import.meta.url));
 
 afterAll(stopAll);
 
@@ -71,6 +73,39 @@ describe("lock: one live member per data file", () => {
         } finally {
           s.close();
         }
+      } finally {
+        dir.remove();
+      }
+    }, 60_000);
+  }
+
+  for (const runtime of ["bun", "deno"] as Runtime[]) {
+    it(`a ${runtime} process is refused a file held by a live node process`, async () => {
+      const dir = tempDir("cairn-storage-lock-");
+      const path = join(dir.path, "cairn.db");
+      try {
+        const holding = startProcess(process.execPath, { args: [holder, path], name: "hold-node" });
+        await waitFor(() => holding.stdout().includes("holding") || holding.hasExited(), {
+          timeoutMs: 30_000,
+          what: "the node holder",
+        });
+        expect(holding.hasExited(), holding.stderr()).toBe(false);
+        const { command, args } = runtimeCommand(runtime);
+        const opener = startProcess(command, {
+          args: [...args, tryOpen, path],
+          name: `try-${runtime}`,
+        });
+        await opener.exited;
+        expect(opener.stdout().trim(), opener.stderr()).toBe(
+          `refused ERR_STORAGE_LOCKED ${runtime}`,
+        );
+        await holding.stop("SIGKILL");
+        const again = startProcess(command, {
+          args: [...args, tryOpen, path],
+          name: `try-${runtime}`,
+        });
+        await again.exited;
+        expect(again.stdout().trim(), again.stderr()).toBe(`opened ${runtime}`);
       } finally {
         dir.remove();
       }

@@ -29,6 +29,14 @@ export interface StartEtcdOptions {
   args?: readonly string[];
   /** How long to wait for the cluster to be healthy (default 20 s). */
   timeoutMs?: number;
+  /**
+   * Another program taking etcd's flags, e.g. a Cairn member:
+   * `{ command: process.execPath, args: ["apps/cairn/dist/main.js"] }`
+   * (`args` come before the member flags).
+   */
+  program?: { command: string; args?: readonly string[] };
+  /** Members are named `<namePrefix>1`, `<namePrefix>2`, ... (default `etcd`). */
+  namePrefix?: string;
 }
 
 /** The etcd binary (Debian's etcd-server package), or undefined. */
@@ -44,21 +52,24 @@ export async function startEtcdCluster(
   size: number,
   options: StartEtcdOptions = {},
 ): Promise<EtcdCluster> {
-  const etcd = etcdProgram();
+  const etcd = options.program ?? etcdProgram();
   if (etcd === undefined) throw new Error("etcd is not installed");
+  const command = "command" in etcd ? etcd.command : etcd.path;
+  const prefix = options.namePrefix ?? "etcd";
   const ports = await freePorts(size * 2);
   const token = `cairn-test-${process.pid}-${Date.now()}`;
   const specs = Array.from({ length: size }, (_, i) => ({
-    name: `etcd${i + 1}`,
+    name: `${prefix}${i + 1}`,
     clientUrl: `http://127.0.0.1:${ports[2 * i]}`,
     peerUrl: `http://127.0.0.1:${ports[2 * i + 1]}`,
   }));
   const initialCluster = specs.map((s) => `${s.name}=${s.peerUrl}`).join(",");
   const dirs: TempDir[] = [];
   const members: EtcdMember[] = specs.map((spec) => {
-    const dir = tempDir("cairn-etcd-");
+    const dir = tempDir(`cairn-${prefix}-`);
     dirs.push(dir);
     const args = [
+      ...("command" in etcd ? (etcd.args ?? []) : []),
       "--name",
       spec.name,
       "--data-dir",
@@ -80,7 +91,7 @@ export async function startEtcdCluster(
       ...(options.enableV2 === false ? [] : ["--enable-v2=true"]),
       ...(options.args ?? []),
     ];
-    const proc = startProcess(etcd.path, { args, name: spec.name });
+    const proc = startProcess(command, { args, name: spec.name });
     return { ...spec, dataDir: dir.path, process: proc };
   });
   const stop = async () => {
@@ -99,7 +110,7 @@ export async function startEtcdCluster(
             const body = (await res.json()) as { health?: string };
             return body.health === "true";
           },
-          { timeoutMs: options.timeoutMs ?? 20_000, what: `etcd member ${m.name} healthy` },
+          { timeoutMs: options.timeoutMs ?? 20_000, what: `member ${m.name} healthy` },
         ),
       ),
     );

@@ -18,6 +18,7 @@ export async function runInProcess(
     env?: Record<string, string>;
     interrupt?: AbortSignal;
     sleep?: CliIO["sleep"];
+    stderrIsTTY?: boolean;
   } = {},
 ): Promise<Outcome> {
   let stdout = "";
@@ -30,6 +31,7 @@ export async function runInProcess(
     stderr: (t) => {
       stderr += t;
     },
+    stderrIsTTY: options.stderrIsTTY ?? false,
     readStdin: async () => options.stdin ?? "",
     promptPassword: async () => "",
     resolveSrv: async (name) => {

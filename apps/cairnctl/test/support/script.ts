@@ -139,7 +139,7 @@ export const SCRIPT: readonly Step[] = [
   e("member", "add", "m9", "127.0.0.1:9"),
   e("member", "remove"),
   e("member", "remove", "deadbeef"),
-  e("member", "remove", "etcd1"),
+  e("member", "remove", "m1"),
   e("member", "update"),
   e("member", "update", "deadbeef", "http://127.0.0.1:9"),
   e("member", "bogus"),

@@ -1,4 +1,12 @@
-import { etcdProgram, startEtcd } from "@cairn/testkit";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import {
+  type EtcdCluster,
+  etcdProgram,
+  type StartEtcdOptions,
+  startEtcd,
+  startEtcdCluster,
+} from "@cairn/testkit";
 
 /** A running v2 server the CLI tests talk to. */
 export interface RunningTarget {
@@ -7,27 +15,67 @@ export interface RunningTarget {
   stop(): Promise<void>;
 }
 
-/**
- * A kind of server the golden and differential tests run against. The suites
- * take a list of these, so Cairn's own server joins by adding one entry
- * (`startCairnV2()` from packages/kv-api/test/support/cairn.ts, once it exists).
- */
+/** A kind of server the golden, differential and cluster tests run against. */
 export interface Target {
   readonly name: string;
-  /** Whether the server is installed / buildable here (skipped loudly otherwise). */
+  /** Whether the server is installed / built here (skipped loudly otherwise). */
   readonly available: boolean;
   start(): Promise<RunningTarget>;
+  /** A cluster of `size` members (etcd's flags, free loopback ports, fresh data dirs). */
+  startCluster(size: number): Promise<EtcdCluster>;
 }
 
-/** etcd 3.4.23 with the v2 API, single member. */
+/** etcd 3.4.23 with the v2 API. */
 export const etcdTarget: Target = {
   name: "etcd 3.4.23",
   available: etcdProgram() !== undefined,
   async start() {
-    const cluster = await startEtcd();
+    const cluster = await startEtcd(NAMES);
     return { url: cluster.endpoints, stop: () => cluster.stop() };
   },
+  startCluster: (size) => startEtcdCluster(size, NAMES),
 };
 
+/**
+ * The member binary, built by `pnpm turbo run build --filter=@cairn/cairn...`
+ * (turbo's `@cairn/cairnctl#test` depends on it; `CAIRN_MEMBER_BINARY` points
+ * elsewhere).
+ */
+export const MEMBER_BINARY =
+  process.env.CAIRN_MEMBER_BINARY ??
+  fileURLToPath(new URL("../../../cairn/dist/main.js", import.meta.url));
+
+/** How testkit starts a real Cairn member: node + the binary, with etcd's flags. */
+export const CAIRN_PROGRAM: NonNullable<StartEtcdOptions["program"]> = {
+  command: process.execPath,
+  args: [MEMBER_BINARY],
+};
+
+/**
+ * Every target names its members m1, m2, ...: names show in `member list`,
+ * so the differential run needs the same ones on both sides.
+ */
+const NAMES = { namePrefix: "m" } as const;
+
+const cairnOptions = { program: CAIRN_PROGRAM, ...NAMES };
+
+/** Real Cairn members (`apps/cairn/dist/main.js` child processes). */
+export const cairnTarget: Target = {
+  name: "cairn member",
+  available: existsSync(MEMBER_BINARY),
+  async start() {
+    const cluster = await startEtcdCluster(1, { ...cairnOptions, timeoutMs: 40_000 });
+    return { url: cluster.endpoints, stop: () => cluster.stop() };
+  },
+  startCluster: (size) => startEtcdCluster(size, { ...cairnOptions, timeoutMs: 40_000 }),
+};
+
+if (!cairnTarget.available) {
+  console.warn(
+    `!!! ${MEMBER_BINARY} is missing: the Cairn member target is skipped; ` +
+      "build it with pnpm turbo run build --filter=@cairn/cairn...",
+  );
+}
+
 /** Every target the CLI suites run against. */
-export const TARGETS: readonly Target[] = [etcdTarget];
+export const TARGETS: readonly Target[] = [etcdTarget, cairnTarget];

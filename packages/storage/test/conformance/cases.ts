@@ -622,18 +622,30 @@ export const cases: readonly ConformanceCase[] = [
     async run(ctx) {
       const s = await open(ctx);
       try {
+        s.append({ entries: range(1, 3, 1) });
         await rejects(open(ctx), "ERR_STORAGE_LOCKED");
-        // A raw connection cannot read it either: the lock is SQLite's own.
+        // The lock is SQLite's own, on the companion lock file: a raw
+        // connection cannot read that one...
+        const lock = await ctx.mod.openDatabase(ctx.mod.lockPath(join(ctx.dir, "cairn.db")), {
+          driver: ctx.driver,
+          pragmas: false,
+        });
+        try {
+          lock.exec("PRAGMA busy_timeout = 0");
+          assert.throws(
+            () => lock.prepare("SELECT count(*) FROM sqlite_schema").get(),
+            (e: unknown) => (e as { sqliteCode?: string }).sqliteCode === "SQLITE_BUSY",
+          );
+        } finally {
+          lock.close();
+        }
+        // ...while the data file itself stays readable (what a backup needs).
         const raw = await ctx.mod.openDatabase(join(ctx.dir, "cairn.db"), {
           driver: ctx.driver,
           pragmas: false,
         });
         try {
-          raw.exec("PRAGMA busy_timeout = 0");
-          assert.throws(
-            () => raw.prepare("SELECT count(*) FROM raft_entries").get(),
-            (e: unknown) => (e as { sqliteCode?: string }).sqliteCode === "SQLITE_BUSY",
-          );
+          assert.equal(raw.prepare("SELECT count(*) AS n FROM raft_entries").get()?.n, 3n);
         } finally {
           raw.close();
         }
@@ -641,7 +653,90 @@ export const cases: readonly ConformanceCase[] = [
         s.close();
       }
       const again = await open(ctx);
+      assert.equal(again.lastIndex(), 3);
       again.close();
+    },
+  },
+  {
+    name: "backup: a consistent copy of a live file while it is written; refuses a missing source, an existing target, a foreign file",
+    async run(ctx) {
+      const s = await open(ctx, "cairn.db", { snapshotChunkSize: 100 });
+      const source = join(ctx.dir, "cairn.db");
+      const target = join(ctx.dir, "copy.db");
+      try {
+        s.migrate("conf", [
+          (db) => db.exec("CREATE TABLE conf_kv (k TEXT PRIMARY KEY, v TEXT) STRICT"),
+        ]);
+        s.append({ entries: range(1, 40, 1), hardState: { term: 1, vote: BIG_ID, commit: 30 } });
+        await s.saveSnapshot(
+          { index: 20, term: 1, confState: { voters: [BIG_ID], learners: [] } },
+          [pattern(350)],
+        );
+        s.applyBatch(20, (db) => db.prepare("INSERT INTO conf_kv VALUES ('a', '1')").run());
+        const seen: number[] = [];
+        let next = 41;
+        const result = await ctx.mod.backupDatabase(source, target, {
+          driver: ctx.driver,
+          rowsPerStep: 7,
+          // The member keeps writing while the copy runs: none of it may show.
+          onProgress: (p) => {
+            seen.push(p.copiedRows);
+            s.append({ entries: [entry(next, 1)] });
+            next++;
+            assert.ok(p.copiedRows <= p.totalRows);
+          },
+          finish: (copy) => copy.exec("INSERT INTO conf_kv VALUES ('copied', 'yes')"),
+        });
+        assert.ok(seen.length > 5, `progress steps: ${seen.join(",")}`);
+        assert.equal(seen.at(-1), result.rows);
+        assert.ok(s.lastIndex() > 45);
+        assert.equal(existsSync(`${target}.partial`), false);
+        await rejects(
+          ctx.mod.backupDatabase(source, target, { driver: ctx.driver }),
+          "ERR_STORAGE_TARGET_EXISTS",
+        );
+      } finally {
+        s.close();
+      }
+      const copy = await open(ctx, "copy.db");
+      try {
+        assert.equal(copy.lastIndex(), 40);
+        assert.deepEqual(copy.initialState().hardState, { term: 1, vote: BIG_ID, commit: 30 });
+        assert.equal(copy.snapshot().index, 20);
+        assert.deepEqual(await collect(copy.loadSnapshot()!.chunks()), plain(pattern(350)));
+        assert.deepEqual(plain(copy.entries(25, 26)[0]?.data), plain(bytes("e25t1")));
+        assert.equal(copy.appliedIndex(), 20);
+        const rows = copy.database
+          .prepare("SELECT k, v FROM conf_kv ORDER BY k")
+          .all()
+          .map((r) => ({ k: r.k, v: r.v }));
+        assert.deepEqual(rows, [
+          { k: "a", v: "1" },
+          { k: "copied", v: "yes" },
+        ]);
+      } finally {
+        copy.close();
+      }
+
+      await rejects(
+        ctx.mod.backupDatabase(join(ctx.dir, "none.db"), join(ctx.dir, "n2.db"), {
+          driver: ctx.driver,
+        }),
+        "ERR_STORAGE_MISSING",
+      );
+      assert.equal(existsSync(join(ctx.dir, "none.db")), false);
+      writeFileSync(join(ctx.dir, "notes.db"), "");
+      const other = await ctx.mod.openDatabase(join(ctx.dir, "other.db"), { driver: ctx.driver });
+      other.exec("CREATE TABLE users (name TEXT)");
+      other.close();
+      await rejects(
+        ctx.mod.backupDatabase(join(ctx.dir, "other.db"), join(ctx.dir, "o2.db"), {
+          driver: ctx.driver,
+        }),
+        "ERR_STORAGE_NOT_CAIRN",
+      );
+      assert.equal(existsSync(join(ctx.dir, "o2.db")), false);
+      assert.equal(existsSync(join(ctx.dir, "o2.db.partial")), false);
     },
   },
   {
