@@ -400,12 +400,7 @@ describe("one line per bad input, naming the flag", () => {
       'invalid value "foo" for flag -discovery-fallback: invalid value',
       2,
     ],
-    [
-      "proxy mode",
-      ["--proxy=foo"],
-      'invalid value "foo" for flag -proxy: invalid value',
-      2,
-    ],
+    ["proxy mode", ["--proxy=foo"], 'invalid value "foo" for flag -proxy: invalid value', 2],
     [
       "proxy interval",
       ["--proxy-refresh-interval=-1"],

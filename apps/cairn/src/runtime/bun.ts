@@ -57,4 +57,8 @@ export const bunRuntime: RuntimeAdapter = {
   writeStderr: (text) => proc.stderr.write(text),
   readTextFile: (path) => bun.file(path).text(),
   exit: (code) => proc.exit(code),
+  // Bun's fetch takes the proxy per request.
+  proxiedFetch: async (proxyUrl) =>
+    ((input: string | URL | Request, init?: RequestInit) =>
+      fetch(input, { ...init, proxy: proxyUrl } as RequestInit)) as typeof fetch,
 };

@@ -12,6 +12,7 @@ interface DenoGlobal {
   stderr: { writeSync(data: Uint8Array): number };
   readTextFile(path: string): Promise<string>;
   exit(code: number): never;
+  createHttpClient(options: { proxy: { url: string } }): unknown;
 }
 
 const deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
@@ -50,4 +51,10 @@ export const denoRuntime: RuntimeAdapter = {
   writeStderr: (text) => writeAll(deno.stderr, text),
   readTextFile: (path) => deno.readTextFile(path),
   exit: (code) => deno.exit(code),
+  // Deno's fetch takes an HTTP client per request; this one goes through the proxy.
+  async proxiedFetch(proxyUrl) {
+    const client = deno.createHttpClient({ proxy: { url: proxyUrl } });
+    return ((input: string | URL | Request, init?: RequestInit) =>
+      fetch(input, { ...init, client } as RequestInit)) as typeof fetch;
+  },
 };

@@ -21,4 +21,10 @@ export interface RuntimeAdapter {
   writeStderr(text: string): void;
   readTextFile(path: string): Promise<string>;
   exit(code: number): never;
+  /**
+   * A fetch that sends every request through the HTTP proxy at `proxyUrl`
+   * (`--discovery-proxy`): Web fetch has no proxy option, each runtime has
+   * its own.
+   */
+  proxiedFetch(proxyUrl: string): Promise<typeof fetch>;
 }
