@@ -585,4 +585,48 @@ describe("interop: an etcd 3.4.23 v2 keyspace as the discovery backend", () => {
     },
     90_000,
   );
+
+  it.skipIf(etcdBinary === undefined)(
+    "a cairn proxy (--proxy on) in front of an etcd 3.4.23 member passes its answers through",
+    async () => {
+      const etcd = await startEtcd();
+      const [backend] = etcd.members;
+      const [client] = await freePorts(1);
+      const proxy = new CairnMember(
+        { name: "ep", clientUrl: `http://127.0.0.1:${client}`, peerUrl: "", runtime: "node" },
+        [],
+      );
+      try {
+        proxy.args = [
+          "--name",
+          "ep",
+          "--data-dir",
+          proxy.dataDir,
+          "--proxy",
+          "on",
+          "--initial-cluster",
+          `${backend!.name}=${backend!.peerUrl}`,
+          "--listen-client-urls",
+          proxy.clientUrl,
+        ];
+        proxy.start();
+        await waitHealthy(proxy);
+        // etcd's peer /members gave the proxy etcd's client URL.
+        const config = await request(proxy, "/v2/config/local/proxy");
+        expect((config.json as { endpoints: string[] }).endpoints).toEqual([backend!.clientUrl]);
+        expect((await put(proxy, "/through", { value: "cairn" })).status).toBe(201);
+        const viaProxy = await get(proxy, "/through");
+        const direct = await fetch(`${backend!.clientUrl}/v2/keys/through`);
+        expect(viaProxy.text).toBe(await direct.text());
+        for (const h of ["x-etcd-index", "x-etcd-cluster-id", "x-raft-term", "content-type"]) {
+          expect(viaProxy.headers.get(h), h).toBe(direct.headers.get(h));
+        }
+      } finally {
+        await proxy.kill();
+        proxy.removeDir();
+        await etcd.stop();
+      }
+    },
+    60_000,
+  );
 });
