@@ -435,7 +435,10 @@ describe("cairn members bootstrapping with --discovery", () => {
       },
       { timeoutMs: 30_000, intervalMs: 50, what: "the proxy failing over from the dead member" },
     );
-    expect((await put(proxy, "/px/c", { value: "after" })).status).toBe(201);
+    // Writes need a leader among the survivors (m3 may have led): wait for one, as a client would retry.
+    await cluster.leader([m1, m2]);
+    const after = await put(proxy, "/px/c", { value: "after" });
+    expect(after.status, after.text).toBe(201);
 
     // Restarted, it is a proxy again from its data dir alone (the discovery URL is ignored).
     expect(await proxy.terminate()).toBe(0);
