@@ -455,10 +455,7 @@ describe.skipIf(etcd === undefined)("help text", () => {
       }
       // etcd shows some defaults bare (the proxy's milliseconds), as flags.ts records.
       const shown = flag.bareDefault === true ? flag.defaultText : `'${flag.defaultText}'`;
-      const block = [
-        `  --${flag.name} ${shown}`,
-        ...flag.help.map((l) => `    ${l}`),
-      ].join("\n");
+      const block = [`  --${flag.name} ${shown}`, ...flag.help.map((l) => `    ${l}`)].join("\n");
       expect(etcdHelp, flag.name).toContain(`${block}\n`);
       expect(ours, flag.name).toContain(`${block}\n`);
       // Listed under the same section heading as etcd's.

@@ -59,6 +59,12 @@ async function initialPeers(
     });
     return stored;
   }
+  if (config.discoverySrv !== "" && config.discovery === "") {
+    // etcd builds the peers from SRV records here; Cairn's proxy does not look them up yet.
+    throw new Error(
+      "--discovery-srv: the v2 proxy cannot find the cluster by DNS SRV yet; use --initial-cluster or --discovery",
+    );
+  }
   const text =
     config.discovery === ""
       ? config.initialCluster
