@@ -536,8 +536,22 @@ describe("cairn members bootstrapping with --discovery", () => {
       expect(m.logged("running proxy with discovery")[0]?.["proxy-url"]).toBe(
         `http://127.0.0.1:${forward.port}/`,
       );
-      await m.kill();
+
+      // A second member finds the 1-member cluster full; its v2 proxy reads
+      // the registrations through the HTTP proxy too, and then serves.
+      const before = forward.seen.length;
+      const p = await extraMember("dp2", token, ["--discovery-proxy", `127.0.0.1:${forward.port}`]);
+      p.start();
+      await waitHealthy(p);
+      expect(p.logged("discovery cluster full, falling back to proxy")).toHaveLength(1);
+      expect(forward.seen.slice(before)).toContain(
+        `GET ${path}?quorum=false&recursive=false&sorted=false`,
+      );
+      expect((await put(p, "/dp", { value: "1" })).status).toBe(201);
+      expect(((await get(m, "/dp")).json as { node: { value: string } }).node.value).toBe("1");
+      await Promise.all([m.kill(), p.kill()]);
       m.removeDir();
+      p.removeDir();
     } finally {
       await forward.close();
     }
