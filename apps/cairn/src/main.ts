@@ -21,12 +21,14 @@ import {
 import {
   clusterFromSrv,
   DiscoveryError,
+  discoveryProxyUrl,
   joinCluster,
   type SrvCluster,
   SrvError,
 } from "./discovery/index.js";
 import { createJsonLogger, type Logger } from "./log/index.js";
 import { MemberBackend } from "./member-backend.js";
+import { hasProxyData, type RunningProxy, startProxy } from "./proxy/index.js";
 import { detectRuntime, type Listener, type RuntimeAdapter } from "./runtime/index.js";
 
 /** Cairn's own version, printed by `--version`. */
@@ -62,9 +64,59 @@ function hostPort(url: string): { hostname: string; port: number } {
 }
 
 /**
+ * The fetch for discovery traffic: through `--discovery-proxy` when given
+ * (etcd's wording and logging), else undefined (the global fetch).
+ */
+async function discoveryFetch(
+  rt: RuntimeAdapter,
+  config: Config,
+  log: Logger,
+): Promise<typeof fetch | undefined> {
+  if (config.discoveryProxy === "") return undefined;
+  const url = discoveryProxyUrl(config.discoveryProxy);
+  log.info("running proxy with discovery", { "proxy-url": url });
+  return rt.proxiedFetch(url);
+}
+
+/** Prints a discovery failure as etcd does; the exit status. */
+function discoveryFailed(rt: RuntimeAdapter, log: Logger, error: DiscoveryError): number {
+  log.error("discovery failed", { error: error.line });
+  rt.writeStderr(`${error.line}\n`);
+  return 1;
+}
+
+/**
+ * Runs as etcd's v2 proxy (spec bootstrap §3.4) until a signal: no member,
+ * the client URLs forward to the cluster. The exit status.
+ */
+async function runProxy(rt: RuntimeAdapter, config: Config, log: Logger): Promise<number> {
+  let proxy: RunningProxy;
+  try {
+    const f = config.discovery === "" ? undefined : await discoveryFetch(rt, config, log);
+    proxy = await startProxy({
+      config,
+      logger: log,
+      serve: (handler, url) => rt.serve(handler, hostPort(url)),
+      ...(f === undefined ? {} : { discoveryFetch: f }),
+    });
+  } catch (error) {
+    if (error instanceof DiscoveryError) return discoveryFailed(rt, log, error);
+    const message = error instanceof Error ? error.message : String(error);
+    log.error("failed to start the v2 proxy", { error: message });
+    rt.writeStderr(`${message}\n`);
+    return 1;
+  }
+  const signal = await new Promise<string>((resolve) => rt.onShutdown(resolve));
+  log.info("received signal; shutting down", { signal });
+  await proxy.close();
+  return 0;
+}
+
+/**
  * Bootstrap by discovery URL (spec bootstrap §3): registers with the service
- * and waits for the cluster to fill. Returns the initial cluster string, or
- * the exit status after printing why it cannot.
+ * and waits for the cluster to fill. Returns the initial cluster string,
+ * `"proxy"` for a full cluster with the proxy fallback, or the exit status
+ * after printing why it cannot.
  */
 async function discoverCluster(
   rt: RuntimeAdapter,
@@ -78,37 +130,29 @@ async function discoverCluster(
       formatInitialCluster(new Map([[config.name, config.initialAdvertisePeerUrls]])),
     );
   }
-  if (config.discoveryProxy !== "") {
-    // fetch has no portable per-request proxy; refusing beats silently going direct.
-    rt.writeStderr(
-      "--discovery-proxy: an HTTP proxy for discovery traffic is not supported yet; remove the flag to reach the discovery service directly\n",
-    );
-    return 1;
-  }
   const id = computeMemberId(config.initialAdvertisePeerUrls, config.discovery);
   log.info("bootstrapping by discovery URL", {
     "discovery-url": config.discovery,
     "local-member-id": formatId(id),
   });
   try {
+    const f = await discoveryFetch(rt, config, log);
     return await joinCluster({
       discoveryUrl: config.discovery,
       id,
       name: config.name,
       peerUrls: config.initialAdvertisePeerUrls,
       logger: log,
+      ...(f === undefined ? {} : { fetch: f }),
     });
   } catch (error) {
     if (!(error instanceof DiscoveryError)) throw error;
     if (error.code === "FULL_CLUSTER" && config.discoveryFallback === "proxy") {
-      // etcd would run as a v2 proxy here (spec §3.4); Cairn has no proxy mode yet.
-      log.error("discovery cluster is full; falling back to proxy is not supported", {
+      // Nothing was registered; run as a v2 proxy to the cluster (spec §3.4).
+      log.warn("discovery cluster full, falling back to proxy", {
         "discovery-url": config.discovery,
       });
-      rt.writeStderr(
-        "failed to join discovery cluster (discovery: cluster is full): --discovery-fallback=proxy is not supported yet; use a new discovery token, or --discovery-fallback=exit\n",
-      );
-      return 1;
+      return "proxy";
     }
     if (error.code === "DUPLICATE_ID") {
       log.warn("member has been registered with discovery service", {
@@ -133,9 +177,7 @@ async function discoverCluster(
       });
       log.warn("do not reuse discovery token; generate a new one to bootstrap a cluster");
     }
-    log.error("discovery failed", { error: error.line });
-    rt.writeStderr(`${error.line}\n`);
-    return 1;
+    return discoveryFailed(rt, log, error);
   }
 }
 
@@ -191,15 +233,26 @@ async function run(rt: RuntimeAdapter): Promise<number> {
   let initialClusterState = config.initialClusterState;
   let initialClusterToken = config.initialClusterToken;
   let peerUrls = config.initialAdvertisePeerUrls;
+  // A data dir holding a proxy restarts as one, whatever the flags (etcd's identifyDataDir).
+  const memberData = Member.hasData(config.dataDir);
+  if (memberData && hasProxyData(config.dataDir)) {
+    log.error("invalid datadir; both member and proxy directories exist");
+    rt.writeStderr("invalid datadir; both member and proxy directories exist\n");
+    return 1;
+  }
+  if (hasProxyData(config.dataDir) || (!memberData && config.proxy !== "off")) {
+    return runProxy(rt, config, log);
+  }
   try {
-    if (config.discovery !== "" && !Member.hasData(config.dataDir)) {
+    if (config.discovery !== "" && !memberData) {
       const found = await discoverCluster(rt, config, log);
       if (typeof found === "number") return found;
+      if (found === "proxy") return runProxy(rt, config, log);
       initialCluster = checkBootstrap(config, found);
       // The discovery URL is the cluster token (spec bootstrap §1); the cluster is always new.
       initialClusterState = "new";
       initialClusterToken = config.discovery;
-    } else if (config.discoverySrv !== "" && !Member.hasData(config.dataDir)) {
+    } else if (config.discoverySrv !== "" && !memberData) {
       const found = await srvCluster(rt, config, log);
       if (typeof found === "number") return found;
       // The records name this member by their targets; its advertised URLs
@@ -210,7 +263,7 @@ async function run(rt: RuntimeAdapter): Promise<number> {
         { ...config, initialAdvertisePeerUrls: peerUrls },
         found.initialCluster,
       );
-    } else if (!Member.hasData(config.dataDir)) {
+    } else if (!memberData) {
       initialCluster = checkBootstrap(config);
     }
   } catch (error) {

@@ -5,12 +5,16 @@
  * messages, then three `cairn` processes forming one cluster from a token, a
  * fourth finding it full.
  */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { computeMemberId, formatId } from "@cairn/server";
 import {
   freePort,
   freePorts,
   type ManagedProcess,
+  programOrSkip,
+  startEtcd,
   startProcess,
   stopAll,
   type TempDir,
@@ -28,6 +32,7 @@ import {
   put,
   request,
 } from "./support/cluster.js";
+import { startForwardProxy } from "./support/forward-proxy.js";
 
 const DISCOVERY_MAIN = fileURLToPath(new URL("../../discovery/dist/main.js", import.meta.url));
 
@@ -82,6 +87,18 @@ async function register(tokenUrl: string, id: string, value: string): Promise<vo
     body: new URLSearchParams({ value }).toString(),
   });
   expect(res.status).toBe(201);
+}
+
+/** Waits until `m` (a member or a proxy) answers `/health` with `{"health":"true"}`. */
+async function waitHealthy(m: CairnMember): Promise<void> {
+  await waitFor(
+    async () => {
+      if (!m.running()) throw new Error(`${m.name} exited: ${m.lastStderr().slice(-2_000)}`);
+      const res = await fetch(`${m.clientUrl}/health`, { signal: AbortSignal.timeout(2_000) });
+      return (await res.text()) === '{"health":"true"}';
+    },
+    { timeoutMs: 30_000, intervalMs: 100, what: `${m.name} healthy` },
+  );
 }
 
 /** joinCluster's failure, or a test failure when it succeeds. */
@@ -285,6 +302,8 @@ describe("the discovery client against the discovery service", () => {
 
 describe("cairn members bootstrapping with --discovery", () => {
   let cluster: Cluster | undefined;
+  /** The token of `cluster` (the stories after the first one reuse the running cluster). */
+  let clusterToken = "";
   afterAll(async () => {
     await cluster?.destroy();
   });
@@ -307,6 +326,7 @@ describe("cairn members bootstrapping with --discovery", () => {
 
   it("three members form one cluster from a token; a fourth finds it full", async () => {
     const token = await newToken(3);
+    clusterToken = token;
     cluster = await Cluster.start({ discovery: token });
     const { members } = cluster;
 
@@ -337,13 +357,8 @@ describe("cairn members bootstrapping with --discovery", () => {
     expect(fourth.stderr()).toContain(
       "failed to join discovery cluster (discovery: cluster is full)\n",
     );
-    // The default fallback (proxy) is not supported yet: said so, status 1.
-    const fifth = await extraMember("m5", token, []);
-    expect(await fifth.start().exited).toBe(1);
-    expect(fifth.stderr()).toContain("--discovery-fallback=proxy is not supported yet");
     expect(await registrations(token)).toHaveLength(3);
     fourth.removeDir();
-    fifth.removeDir();
 
     // A restart with data ignores the discovery flags (it would be a duplicate id otherwise).
     const m1 = members[0]!;
@@ -353,14 +368,282 @@ describe("cairn members bootstrapping with --discovery", () => {
     expect(m1.lastStderr()).not.toContain("bootstrapping by discovery URL");
   });
 
-  it("--discovery-proxy is refused in one line, before any registration", async () => {
-    const token = await newToken(1);
-    const m = await extraMember("p1", token, ["--discovery-proxy", "http://127.0.0.1:9"]);
-    expect(await m.start().exited).toBe(1);
-    expect(m.stderr().trim()).toBe(
-      "--discovery-proxy: an HTTP proxy for discovery traffic is not supported yet; remove the flag to reach the discovery service directly",
+  it("a fourth member with the default fallback runs as a v2 proxy: forwards, streams watches, fails over, restarts from its data dir", async () => {
+    if (cluster === undefined) throw new Error("needs the cluster of the story above");
+    const { members } = cluster;
+    const [m1, m2, m3] = members as [CairnMember, CairnMember, CairnMember];
+    const fast = ["--proxy-refresh-interval", "1000", "--proxy-failure-wait", "1000"];
+    const proxy = await extraMember("px", clusterToken, fast);
+    proxy.start();
+    await waitHealthy(proxy);
+
+    // etcd's words; nothing registered; the data dir holds only the proxy's cluster file.
+    expect(proxy.logged("discovery cluster full, falling back to proxy")).toHaveLength(1);
+    expect(await registrations(clusterToken)).toHaveLength(3);
+    const clusterFile = join(proxy.dataDir, "proxy", "cluster");
+    expect(JSON.parse(readFileSync(clusterFile, "utf8"))).toEqual({
+      PeerURLs: members.map((m) => m.peerUrl).sort(),
+    });
+    expect(existsSync(join(proxy.dataDir, "member"))).toBe(false);
+    // The client URLs it forwards to, learnt from the members' peer /members.
+    const config = await request(proxy, "/v2/config/local/proxy");
+    expect(config.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+    expect((config.json as { endpoints: string[] }).endpoints.sort()).toEqual(
+      members.map((m) => m.clientUrl).sort(),
     );
-    expect(await registrations(token)).toHaveLength(0);
-    m.removeDir();
+
+    // Set through the proxy, read on a member; set on a member, read through the proxy.
+    const set = await put(proxy, "/px/a", { value: "through" });
+    expect(set.status).toBe(201);
+    expect(set.headers.get("x-etcd-index")).toMatch(/^\d+$/);
+    expect(
+      ((await get(m2, "/px/a", "quorum=true")).json as { node: { value: string } }).node.value,
+    ).toBe("through");
+    expect((await put(m1, "/px/b", { value: "direct" })).status).toBe(201);
+    const direct = await get(m3, "/px/b", "quorum=true");
+    const proxied = await get(proxy, "/px/b", "quorum=true");
+    // Status, etcd's headers and the body pass unchanged.
+    expect(proxied.status).toBe(200);
+    expect(proxied.text).toBe(direct.text);
+    for (const h of ["x-etcd-index", "x-etcd-cluster-id", "content-type"]) {
+      expect(proxied.headers.get(h), h).toBe(direct.headers.get(h));
+    }
+    const missing = await get(proxy, "/px/none");
+    expect(missing.status).toBe(404);
+    expect((missing.json as { errorCode: number }).errorCode).toBe(100);
+    // /v2/members through the proxy is the cluster's list.
+    const viaProxy = await request(proxy, "/v2/members");
+    expect(viaProxy.text).toBe((await request(m1, "/v2/members")).text);
+
+    // A watch through the proxy stays open and sees a write made on a member.
+    const index = Number(direct.headers.get("x-etcd-index"));
+    const watch = fetch(`${proxy.clientUrl}/v2/keys/px/w?wait=true&waitIndex=${index + 1}`, {
+      signal: AbortSignal.timeout(20_000),
+    });
+    expect((await put(m2, "/px/w", { value: "event" })).status).toBe(201);
+    const event = (await (await watch).json()) as { action: string; node: { value: string } };
+    expect(event).toMatchObject({ action: "set", node: { value: "event" } });
+
+    // One member dies: every request through the proxy still succeeds, the
+    // dead client URL is tried, marked unavailable and skipped.
+    await m3.kill();
+    await waitFor(
+      async () => {
+        const res = await get(proxy, "/px/a");
+        expect(res.status).toBe(200);
+        return proxy.logged("marked endpoint unavailable").some((l) => l.endpoint === m3.clientUrl);
+      },
+      { timeoutMs: 30_000, intervalMs: 50, what: "the proxy failing over from the dead member" },
+    );
+    // Writes need a leader among the survivors (m3 may have led): wait for one, as a client would retry.
+    await cluster.leader([m1, m2]);
+    const after = await put(proxy, "/px/c", { value: "after" });
+    expect(after.status, after.text).toBe(201);
+
+    // Restarted, it is a proxy again from its data dir alone (the discovery URL is ignored).
+    expect(await proxy.terminate()).toBe(0);
+    proxy.args = proxy.args.map((a) => (a === clusterToken ? "http://127.0.0.1:9/unused" : a));
+    proxy.start();
+    await waitHealthy(proxy);
+    expect(
+      proxy.logged(
+        "discovery token ignored since the proxy has already been initialized; valid cluster file found",
+      ),
+    ).toHaveLength(1);
+    expect(proxy.logged("proxy using peer URLS from cluster file")).toHaveLength(1);
+    expect(((await get(proxy, "/px/c")).json as { node: { value: string } }).node.value).toBe(
+      "after",
+    );
+
+    // No member reachable: etcd's proxy errors, 502 then 503, as JSON.
+    await Promise.all([m1.kill(), m2.kill()]);
+    const seen = new Set<number>();
+    await waitFor(
+      async () => {
+        const res = await get(proxy, "/px/a");
+        seen.add(res.status);
+        if (res.status === 502) {
+          expect(res.text).toMatch(
+            /^\{"message":"httpproxy: unable to get response from [1-3] endpoint\(s\)"\}$/,
+          );
+        }
+        if (res.status !== 503) return false;
+        expect(res.text).toBe('{"message":"httpproxy: zero endpoints currently available"}');
+        expect(res.headers.get("content-type")).toBe("application/json");
+        return true;
+      },
+      { timeoutMs: 20_000, intervalMs: 50, what: "503 from the proxy" },
+    );
+    // (502 shows only when a request beats the next refresh: not asserted, its body is above.)
+    await proxy.kill();
+    proxy.removeDir();
   });
+
+  it("--proxy readonly with a static --initial-cluster: GET passes, anything else is a bare 501", async () => {
+    const backend = await Cluster.start({ size: 1 });
+    try {
+      const [b] = backend.members as [CairnMember];
+      expect((await put(b, "/ro", { value: "v" })).status).toBe(201);
+      const [client] = await freePorts(1);
+      const ro = new CairnMember(
+        { name: "ro", clientUrl: `http://127.0.0.1:${client}`, peerUrl: "", runtime: "node" },
+        [],
+      );
+      ro.args = [
+        "--name",
+        "ro",
+        "--data-dir",
+        ro.dataDir,
+        "--proxy",
+        "readonly",
+        "--initial-cluster",
+        `m1=${b.peerUrl}`,
+        "--listen-client-urls",
+        ro.clientUrl,
+      ];
+      ro.start();
+      await waitHealthy(ro);
+      expect(((await get(ro, "/ro")).json as { node: { value: string } }).node.value).toBe("v");
+      const refused = await put(ro, "/ro", { value: "w" });
+      expect(refused.status).toBe(501);
+      expect(refused.text).toBe("");
+      expect(((await get(b, "/ro")).json as { node: { value: string } }).node.value).toBe("v");
+      await ro.kill();
+      ro.removeDir();
+    } finally {
+      await backend.destroy();
+    }
+  });
+
+  it("--discovery-proxy sends the discovery traffic through an HTTP proxy (bare host:port)", async () => {
+    const forward = await startForwardProxy();
+    try {
+      const token = await newToken(1);
+      const m = await extraMember("dp1", token, ["--discovery-proxy", `127.0.0.1:${forward.port}`]);
+      m.start();
+      await waitFor(async () => (await registrations(token)).length === 1, {
+        timeoutMs: 20_000,
+        what: "dp1 registered through the proxy",
+      });
+      await waitHealthy(m);
+      const path = new URL(token).pathname;
+      const id = formatId(computeMemberId([m.peerUrl], token));
+      // The member's requests (spec §3.3) reached the service only through the proxy.
+      expect(forward.seen).toContain(
+        `GET ${path}/_config/size?quorum=false&recursive=false&sorted=false`,
+      );
+      expect(forward.seen).toContain(`PUT ${path}/${id}?prevExist=false`);
+      expect(m.logged("running proxy with discovery")[0]?.["proxy-url"]).toBe(
+        `http://127.0.0.1:${forward.port}/`,
+      );
+
+      // A second member finds the 1-member cluster full; its v2 proxy reads
+      // the registrations through the HTTP proxy too, and then serves.
+      const before = forward.seen.length;
+      const p = await extraMember("dp2", token, ["--discovery-proxy", `127.0.0.1:${forward.port}`]);
+      p.start();
+      await waitHealthy(p);
+      expect(p.logged("discovery cluster full, falling back to proxy")).toHaveLength(1);
+      expect(forward.seen.slice(before)).toContain(
+        `GET ${path}?quorum=false&recursive=false&sorted=false`,
+      );
+      expect((await put(p, "/dp", { value: "1" })).status).toBe(201);
+      expect(((await get(m, "/dp")).json as { node: { value: string } }).node.value).toBe("1");
+      await Promise.all([m.kill(), p.kill()]);
+      m.removeDir();
+      p.removeDir();
+    } finally {
+      await forward.close();
+    }
+  });
+});
+
+describe("interop: an etcd 3.4.23 v2 keyspace as the discovery backend", () => {
+  const etcdBinary = programOrSkip("etcd", "the etcd-backed discovery story");
+
+  it.skipIf(etcdBinary === undefined)(
+    "three cairn members bootstrap from a token directory in etcd, as discovery.etcd.io kept them",
+    async () => {
+      const etcd = await startEtcd();
+      let cairn: Cluster | undefined;
+      try {
+        const [backend] = etcd.members;
+        const token = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+        const dir = `/v2/keys/_etcd/registry/${token}`;
+        // The size key as the old coreos/discovery.etcd.io created it (spec §3.6).
+        const size = await fetch(`${backend!.clientUrl}${dir}/_config/size`, {
+          method: "PUT",
+          headers: { "Content-Type": "application/x-www-form-urlencoded" },
+          body: "value=3",
+        });
+        expect(size.status).toBe(201);
+        const discoveryUrl = `${backend!.clientUrl}${dir}`;
+        cairn = await Cluster.start({ discovery: discoveryUrl });
+
+        const ids = cairn.members.map((m) => formatId(computeMemberId([m.peerUrl], discoveryUrl)));
+        const listed = (await (await fetch(`${backend!.clientUrl}${dir}`)).json()) as {
+          node: { nodes: { key: string; value: string }[] };
+        };
+        // etcd holds the three registrations (the hidden _config aside), as `name=peerURL`.
+        const regs = listed.node.nodes.filter((n) => !n.key.endsWith("/_config"));
+        expect(regs.map((n) => n.key.split("/").pop()).sort()).toEqual([...ids].sort());
+        expect(regs.map((n) => n.value).sort()).toEqual(
+          cairn.members.map((m) => `${m.name}=${m.peerUrl}`).sort(),
+        );
+        const res = await request(cairn.members[0]!, "/v2/members");
+        expect(res.headers.get("x-etcd-cluster-id")).toBe(expectedClusterId(ids));
+        expect((await put(cairn.members[1]!, "/interop", { value: "ok" })).status).toBe(201);
+        const read = await get(cairn.members[2]!, "/interop", "quorum=true");
+        expect((read.json as { node: { value: string } }).node.value).toBe("ok");
+      } finally {
+        await cairn?.destroy();
+        await etcd.stop();
+      }
+    },
+    90_000,
+  );
+
+  it.skipIf(etcdBinary === undefined)(
+    "a cairn proxy (--proxy on) in front of an etcd 3.4.23 member passes its answers through",
+    async () => {
+      const etcd = await startEtcd();
+      const [backend] = etcd.members;
+      const [client] = await freePorts(1);
+      const proxy = new CairnMember(
+        { name: "ep", clientUrl: `http://127.0.0.1:${client}`, peerUrl: "", runtime: "node" },
+        [],
+      );
+      try {
+        proxy.args = [
+          "--name",
+          "ep",
+          "--data-dir",
+          proxy.dataDir,
+          "--proxy",
+          "on",
+          "--initial-cluster",
+          `${backend!.name}=${backend!.peerUrl}`,
+          "--listen-client-urls",
+          proxy.clientUrl,
+        ];
+        proxy.start();
+        await waitHealthy(proxy);
+        // etcd's peer /members gave the proxy etcd's client URL.
+        const config = await request(proxy, "/v2/config/local/proxy");
+        expect((config.json as { endpoints: string[] }).endpoints).toEqual([backend!.clientUrl]);
+        expect((await put(proxy, "/through", { value: "cairn" })).status).toBe(201);
+        const viaProxy = await get(proxy, "/through");
+        const direct = await fetch(`${backend!.clientUrl}/v2/keys/through`);
+        expect(viaProxy.text).toBe(await direct.text());
+        for (const h of ["x-etcd-index", "x-etcd-cluster-id", "x-raft-term", "content-type"]) {
+          expect(viaProxy.headers.get(h), h).toBe(direct.headers.get(h));
+        }
+      } finally {
+        await proxy.kill();
+        proxy.removeDir();
+        await etcd.stop();
+      }
+    },
+    60_000,
+  );
 });

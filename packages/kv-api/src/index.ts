@@ -2,7 +2,7 @@
  * `@cairn/kv-api`: etcd's v2 client API as a Hono app over the {@link Backend}
  * interface. See README.md.
  */
-export { createKvApi, type KvApiOptions } from "./app.js";
+export { canonicalHeaderKey, createKvApi, type KvApiOptions } from "./app.js";
 export type {
   Backend,
   KeyResult,
@@ -16,6 +16,7 @@ export type {
   WatchSink,
   WatchStart,
 } from "./backend.js";
+export { corsHeaders } from "./http.js";
 export { goString, renderError, renderEvent, renderNode } from "./json.js";
 export { LocalBackend, type LocalBackendOptions } from "./local-backend.js";
 export { type RaftHead, readStore, watchStore } from "./store-backend.js";

@@ -39,6 +39,9 @@ export interface FlagSpec {
   readonly bareDefault?: boolean;
 }
 
+/** etcd's help section of the v2 proxy flags. */
+export const PROXY_SECTION = "v2 Proxy (to be deprecated in v4):";
+
 /** Help section that holds Cairn's own flags (not etcd's). */
 export const CAIRN_SECTION = "Cairn extensions (not in etcd):";
 
@@ -262,6 +265,55 @@ export const FLAGS: readonly FlagSpec[] = [
     defaultText: "info",
     help: ["Configures log level. Only supports debug, info, warn, error, panic, or fatal."],
     section: "Logging:",
+  },
+  // --- v2 proxy (spec bootstrap §3.4; etcd's own section heading)
+  {
+    name: "proxy",
+    kind: "enum",
+    choices: ["off", "readonly", "on"],
+    defaultText: "off",
+    help: ["Proxy mode setting ('off', 'readonly' or 'on')."],
+    section: PROXY_SECTION,
+  },
+  {
+    name: "proxy-failure-wait",
+    kind: "uint",
+    defaultText: "5000",
+    bareDefault: true,
+    help: ["Time (in milliseconds) an endpoint will be held in a failed state."],
+    section: PROXY_SECTION,
+  },
+  {
+    name: "proxy-refresh-interval",
+    kind: "uint",
+    defaultText: "30000",
+    bareDefault: true,
+    help: ["Time (in milliseconds) of the endpoints refresh interval."],
+    section: PROXY_SECTION,
+  },
+  {
+    name: "proxy-dial-timeout",
+    kind: "uint",
+    defaultText: "1000",
+    bareDefault: true,
+    help: ["Time (in milliseconds) for a dial to timeout."],
+    section: PROXY_SECTION,
+  },
+  {
+    name: "proxy-write-timeout",
+    kind: "uint",
+    defaultText: "5000",
+    bareDefault: true,
+    help: ["Time (in milliseconds) for a write to timeout."],
+    section: PROXY_SECTION,
+  },
+  {
+    name: "proxy-read-timeout",
+    kind: "uint",
+    defaultText: "0",
+    bareDefault: true,
+    help: ["Time (in milliseconds) for a read to timeout."],
+    section: PROXY_SECTION,
   },
   // --- Unsafe
   {

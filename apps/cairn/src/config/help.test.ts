@@ -15,6 +15,7 @@ describe("--help", () => {
       "Clustering:",
       "Security:",
       "Logging:",
+      "v2 Proxy (to be deprecated in v4):",
       "Unsafe feature:",
       CAIRN_SECTION,
     ]);
@@ -36,6 +37,10 @@ describe("--help", () => {
         "    Specifying this can protect you from unintended cross-cluster interaction when running multiple clusters.\n",
     );
     expect(text).toContain("  --v2-history-size '1000'\n");
+    // etcd shows the proxy's millisecond defaults bare.
+    expect(text).toContain(
+      "  --proxy 'off'\n    Proxy mode setting ('off', 'readonly' or 'on').\n  --proxy-failure-wait 5000\n",
+    );
   });
 
   test("lists every flag parseConfig accepts, and only those", () => {

@@ -54,6 +54,12 @@ describe("defaults (etcd 3.4.23 with no flags)", () => {
       discoverySrvResolver: "",
       discoveryFallback: "proxy",
       discoveryProxy: "",
+      proxy: "off",
+      proxyFailureWaitMs: 5000,
+      proxyRefreshIntervalMs: 30000,
+      proxyDialTimeoutMs: 1000,
+      proxyWriteTimeoutMs: 5000,
+      proxyReadTimeoutMs: 0,
       strictReconfigCheck: true,
       enableV2: true,
       cors: ["*"],
@@ -410,6 +416,13 @@ describe("one line per bad input, naming the flag", () => {
       'invalid value "foo" for flag -discovery-fallback: invalid value',
       2,
     ],
+    ["proxy mode", ["--proxy=foo"], 'invalid value "foo" for flag -proxy: invalid value', 2],
+    [
+      "proxy interval",
+      ["--proxy-refresh-interval=-1"],
+      'invalid value "-1" for flag -proxy-refresh-interval: parse error',
+      2,
+    ],
     [
       "url scheme",
       ["--listen-peer-urls=foo"],
@@ -585,6 +598,14 @@ describe("one line per bad input, naming the flag", () => {
         "--listen-client-urls=http://127.0.0.1:32379",
       ]).message,
     ).toBe("--advertise-client-urls is required when --listen-client-urls is set explicitly");
+    // --proxy on|readonly may be a proxy too (etcd's mayBeProxy).
+    const proxy = run([
+      "--proxy=readonly",
+      "--initial-cluster=m1=http://127.0.0.1:32380",
+      "--listen-client-urls=http://127.0.0.1:32379",
+    ]).config;
+    expect(proxy.proxy).toBe("readonly");
+    expect(proxy.advertiseClientUrls).toEqual(["http://localhost:2379"]);
   });
 });
 

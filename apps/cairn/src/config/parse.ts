@@ -56,6 +56,12 @@ const configSchema = z
     discoverySrvResolver: z.string(),
     discoveryFallback: z.enum(["exit", "proxy"]),
     discoveryProxy: z.string(),
+    proxy: z.enum(["off", "readonly", "on"]),
+    proxyFailureWaitMs: z.number().int().nonnegative(),
+    proxyRefreshIntervalMs: z.number().int().nonnegative(),
+    proxyDialTimeoutMs: z.number().int().nonnegative(),
+    proxyWriteTimeoutMs: z.number().int().nonnegative(),
+    proxyReadTimeoutMs: z.number().int().nonnegative(),
     strictReconfigCheck: z.boolean(),
     enableV2: z.boolean(),
     cors: z.array(z.string()),
@@ -384,8 +390,9 @@ export function parseConfig(
 
   const discovery = flagValue(given, "discovery");
   const discoveryFallback = flagValue(given, "discovery-fallback");
-  // etcd "may be a proxy" when discovery may fall back to one (Cairn has no --proxy flag).
-  const mayBeProxy = discovery !== "" && discoveryFallback === "proxy";
+  // etcd's mayBeProxy: proxy mode is on, or discovery may fall back to it.
+  const mayBeProxy =
+    flagValue(given, "proxy") !== "off" || (discovery !== "" && discoveryFallback === "proxy");
   // Listening on chosen client URLs drops the default advertised ones (spec §2).
   const missingAdvertise = given.has("listen-client-urls") && !given.has("advertise-client-urls");
   // A discovery method replaces the default initial cluster, not an explicit one.
@@ -444,6 +451,12 @@ export function assemble(
     discoverySrvResolver: str("discovery-srv-resolver"),
     discoveryFallback: str("discovery-fallback"),
     discoveryProxy: str("discovery-proxy"),
+    proxy: str("proxy"),
+    proxyFailureWaitMs: num("proxy-failure-wait"),
+    proxyRefreshIntervalMs: num("proxy-refresh-interval"),
+    proxyDialTimeoutMs: num("proxy-dial-timeout"),
+    proxyWriteTimeoutMs: num("proxy-write-timeout"),
+    proxyReadTimeoutMs: num("proxy-read-timeout"),
     strictReconfigCheck: bool("strict-reconfig-check"),
     enableV2: bool("enable-v2"),
     cors: list("cors"),

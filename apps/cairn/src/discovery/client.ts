@@ -62,6 +62,26 @@ function base(key: string): string {
   return trimmed.slice(trimmed.lastIndexOf("/") + 1);
 }
 
+/**
+ * The `--discovery-proxy` value as etcd reads it (`newProxyFunc`): a URL
+ * whose scheme starts with `http`, else `http://` put in front (so bare
+ * `host:port` works). Throws {@link DiscoveryError} `BAD_PROXY` when neither parses.
+ */
+export function discoveryProxyUrl(text: string): string {
+  const parse = (t: string): URL | undefined => {
+    try {
+      return new URL(t);
+    } catch {
+      return undefined;
+    }
+  };
+  const direct = parse(text);
+  if (direct?.protocol.startsWith("http")) return direct.href;
+  const prefixed = parse(`http://${text}`);
+  if (prefixed !== undefined && prefixed.host !== "") return prefixed.href;
+  throw new DiscoveryError("BAD_PROXY", `invalid proxy address ${JSON.stringify(text)}`);
+}
+
 /** The registration value: `name=url` per advertised peer URL, sorted, joined by commas (§3.2). */
 export function registrationValue(name: string, peerUrls: readonly string[]): string {
   return formatInitialCluster(new Map([[name, [...peerUrls].sort()]]));
@@ -129,6 +149,20 @@ export async function joinCluster(options: JoinOptions): Promise<string> {
   return client.join();
 }
 
+/**
+ * The cluster behind a discovery URL without registering (etcd's
+ * `GetCluster`, used by a proxy, spec §3.4): the initial cluster string of
+ * the first `size` registrations, waiting for the cluster to fill if it has
+ * not yet. The same retries as {@link joinCluster}.
+ */
+export async function getCluster(
+  options: Omit<JoinOptions, "id" | "name" | "peerUrls">,
+): Promise<string> {
+  // Id 0 is never registered, so the full check means "size registrations exist".
+  const client = new DiscoveryClient({ ...options, id: 0n, name: "", peerUrls: [] });
+  return client.cluster();
+}
+
 class DiscoveryClient {
   readonly #endpoint: string;
   /** The token directory's key path, the discovery URL's path verbatim (§3.1). */
@@ -141,6 +175,8 @@ class DiscoveryClient {
   readonly #timeoutMs: number;
   readonly #log: Logger;
   #retries = 0;
+  /** False for {@link getCluster}: a full cluster is the answer, not an error. */
+  #registering = true;
 
   constructor(options: JoinOptions) {
     let url: URL;
@@ -182,7 +218,15 @@ class DiscoveryClient {
     return clusterFromRegistrations(all, size);
   }
 
-  /** Steps 1–2 (and 5): the size, the registrations, the full check. */
+  /** The first `size` registrations as an initial cluster, registering nothing. */
+  async cluster(): Promise<string> {
+    this.#registering = false;
+    const { registrations, size, index } = await this.#checkCluster();
+    if (registrations.length >= size) return clusterFromRegistrations(registrations, size);
+    return clusterFromRegistrations(await this.#waitNodes(registrations, size, index), size);
+  }
+
+  /** Steps 1–2 (and 5): the size, the registrations, the full check (when registering). */
   async #checkCluster(): Promise<{ registrations: Registration[]; size: number; index: number }> {
     for (;;) {
       try {
@@ -212,7 +256,7 @@ class DiscoveryClient {
     const registrations = (list.node.nodes ?? [])
       .filter((n) => base(n.key) !== "_config")
       .sort((a, b) => a.createdIndex - b.createdIndex);
-    if (clusterIsFull(registrations, size, this.#idHex)) {
+    if (this.#registering && clusterIsFull(registrations, size, this.#idHex)) {
       throw new DiscoveryError("FULL_CLUSTER", "discovery: cluster is full");
     }
     return { registrations, size, index: list.index };

@@ -8,6 +8,8 @@
 export type DiscoveryErrorCode =
   /** The discovery URL itself does not parse as an http(s) URL. */
   | "BAD_URL"
+  /** `--discovery-proxy` is not an address: `invalid proxy address "<text>"`. */
+  | "BAD_PROXY"
   /** `T/_config/size` is not an unsigned integer: `discovery: size key is bad`. */
   | "BAD_SIZE_KEY"
   /** The service answered something that is not v2 JSON: `discovery: bad discovery endpoint`. */

@@ -8,6 +8,8 @@
 export {
   clusterFromRegistrations,
   clusterIsFull,
+  discoveryProxyUrl,
+  getCluster,
   type JoinOptions,
   joinCluster,
   MAX_BACKOFF_EXPONENT,

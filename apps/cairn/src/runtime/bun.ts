@@ -59,4 +59,8 @@ export const bunRuntime: RuntimeAdapter = {
   readTextFile: (path) => bun.file(path).text(),
   exit: (code) => proc.exit(code),
   dnsResolver: nodeDnsResolver,
+  // Bun's fetch takes the proxy per request.
+  proxiedFetch: async (proxyUrl) =>
+    ((input: string | URL | Request, init?: RequestInit) =>
+      fetch(input, { ...init, proxy: proxyUrl } as RequestInit)) as typeof fetch,
 };

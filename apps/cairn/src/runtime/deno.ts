@@ -25,6 +25,7 @@ interface DenoGlobal {
     options?: { nameServer?: { ipAddr: string; port: number } },
   ): Promise<unknown[]>;
   errors: { NotFound: new (...args: never[]) => Error };
+  createHttpClient(options: { proxy: { url: string } }): unknown;
 }
 
 const deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
@@ -127,4 +128,10 @@ export const denoRuntime: RuntimeAdapter = {
   readTextFile: (path) => deno.readTextFile(path),
   exit: (code) => deno.exit(code),
   dnsResolver: denoDnsResolver,
+  // Deno's fetch takes an HTTP client per request; this one goes through the proxy.
+  async proxiedFetch(proxyUrl) {
+    const client = deno.createHttpClient({ proxy: { url: proxyUrl } });
+    return ((input: string | URL | Request, init?: RequestInit) =>
+      fetch(input, { ...init, client } as RequestInit)) as typeof fetch;
+  },
 };

@@ -30,4 +30,15 @@ export const nodeRuntime: RuntimeAdapter = {
   readTextFile: (path) => readFile(path, "utf8"),
   exit: (code) => process.exit(code),
   dnsResolver: nodeDnsResolver,
+  // undici's own fetch with its ProxyAgent (the fetch built into Node is undici
+  // too, but its ProxyAgent is not exposed).
+  async proxiedFetch(proxyUrl) {
+    const { fetch: undiciFetch, ProxyAgent } = await import("undici");
+    const dispatcher = new ProxyAgent(proxyUrl);
+    return ((input: string | URL | Request, init?: RequestInit) =>
+      undiciFetch(
+        input as Parameters<typeof undiciFetch>[0],
+        { ...init, dispatcher } as Parameters<typeof undiciFetch>[1],
+      )) as unknown as typeof fetch;
+  },
 };

@@ -25,4 +25,10 @@ export interface RuntimeAdapter {
   exit(code: number): never;
   /** DNS lookups (SRV bootstrap) through `server`, or the system resolver when it is undefined. */
   dnsResolver(server: ResolverAddress | undefined): DnsResolver;
+  /**
+   * A fetch that sends every request through the HTTP proxy at `proxyUrl`
+   * (`--discovery-proxy`): Web fetch has no proxy option, each runtime has
+   * its own.
+   */
+  proxiedFetch(proxyUrl: string): Promise<typeof fetch>;
 }
