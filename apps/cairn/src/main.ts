@@ -80,8 +80,8 @@ async function discoveryFetch(
 
 /** Prints a discovery failure as etcd does; the exit status. */
 function discoveryFailed(rt: RuntimeAdapter, log: Logger, error: DiscoveryError): number {
-  log.error("discovery failed", { error: error.line });
-  rt.writeStderr(`${error.line}\n`);
+  log.error("discovery failed", { error: error.summary });
+  rt.writeStderr(`${error.summary}\n`);
   return 1;
 }
 

@@ -183,7 +183,7 @@ describe("the discovery client against the discovery service", () => {
     // A fourth member finds the cluster full and registers nothing (spec §3.4).
     const full = await joinFails(member(token, "m4", "http://127.0.0.1:23004"));
     expect(full.code).toBe("FULL_CLUSTER");
-    expect(full.line).toBe("failed to join discovery cluster (discovery: cluster is full)");
+    expect(full.summary).toBe("failed to join discovery cluster (discovery: cluster is full)");
     expect(await registrations(token)).toHaveLength(3);
   });
 
@@ -194,7 +194,7 @@ describe("the discovery client against the discovery service", () => {
     // The same member again (its data dir wiped): the create-only PUT answers 412/105.
     const dup = await joinFails(m);
     expect(dup.code).toBe("DUPLICATE_ID");
-    expect(dup.line).toBe("failed to join discovery cluster (discovery: found duplicate id)");
+    expect(dup.summary).toBe("failed to join discovery cluster (discovery: found duplicate id)");
   });
 
   it("an unknown token fails with the raw v2 error, as etcd 3.4.23 prints it", async () => {
@@ -202,7 +202,7 @@ describe("the discovery client against the discovery service", () => {
     const err = await joinFails(member(token, "m1", "http://127.0.0.1:23021"));
     expect(err.code).toBe("SERVICE_ERROR");
     expect(err.errorCode).toBe(100);
-    expect(err.line).toMatch(
+    expect(err.summary).toMatch(
       /^failed to join discovery cluster \(100: Key not found \(\/0123456789abcdef0123456789abcdef[^)]*\) \[\d+\]\)$/,
     );
   });
@@ -211,25 +211,27 @@ describe("the discovery client against the discovery service", () => {
     const dupName = await newToken(2);
     await register(dupName, "aaaa", "m1=http://127.0.0.1:23031");
     const e1 = await joinFails(member(dupName, "m1", "http://127.0.0.1:23032"));
-    expect(e1.line).toBe("failed to join discovery cluster (discovery: found duplicate name)");
+    expect(e1.summary).toBe("failed to join discovery cluster (discovery: found duplicate name)");
 
     const dupUrl = await newToken(2);
     await register(dupUrl, "aaaa", "x=http://127.0.0.1:23033");
     const e2 = await joinFails(member(dupUrl, "y", "http://127.0.0.1:23033"));
     expect(e2.code).toBe("DUPLICATE_URL");
-    expect(e2.line).toBe(
+    expect(e2.summary).toBe(
       "discovery cluster x=http://127.0.0.1:23033,y=http://127.0.0.1:23033 has duplicate url",
     );
 
     const badUrl = await newToken(2);
     await register(badUrl, "aaaa", "x=ftp://127.0.0.1:23034");
     const e3 = await joinFails(member(badUrl, "y", "http://127.0.0.1:23035"));
-    expect(e3.line).toBe("failed to join discovery cluster (discovery: invalid URL)");
+    expect(e3.summary).toBe("failed to join discovery cluster (discovery: invalid URL)");
   });
 
   it("an endpoint that does not speak v2 JSON is a bad discovery endpoint", async () => {
     const err = await joinFails(member(`${base}/health`, "m1", "http://127.0.0.1:23041"));
-    expect(err.line).toBe("failed to join discovery cluster (discovery: bad discovery endpoint)");
+    expect(err.summary).toBe(
+      "failed to join discovery cluster (discovery: bad discovery endpoint)",
+    );
   });
 
   it("retries an unreachable service with backoff 2^n units, capped at 2^8, and then joins", async () => {
@@ -287,7 +289,7 @@ describe("the discovery client against the discovery service", () => {
         201,
       );
       const bad = await joinFails(member(`${prefix}/bad`, "m1", "http://127.0.0.1:23071"));
-      expect(bad.line).toBe("failed to join discovery cluster (discovery: size key is bad)");
+      expect(bad.summary).toBe("failed to join discovery cluster (discovery: size key is bad)");
 
       expect((await put(b!, "/_etcd/registry/ok/_config/size", { value: "1" })).status).toBe(201);
       // The token is a plain v2 directory here (spec §3.1: the URL path is the key path).
@@ -309,14 +311,19 @@ describe("cairn members bootstrapping with --discovery", () => {
   });
 
   /** A member outside the cluster, with discovery flags, not started. */
-  async function extraMember(name: string, tokenUrl: string, extra: string[]) {
+  async function extraMember(
+    name: string,
+    tokenUrl: string,
+    extra: string[],
+    runtime: "node" | "bun" | "deno" = "node",
+  ) {
     const [client, peer] = await freePorts(2);
     const m = new CairnMember(
       {
         name,
         clientUrl: `http://127.0.0.1:${client}`,
         peerUrl: `http://127.0.0.1:${peer}`,
-        runtime: "node",
+        runtime,
       },
       [],
     );
@@ -352,13 +359,17 @@ describe("cairn members bootstrapping with --discovery", () => {
     expect((read.json as { node: { value: string } }).node.value).toBe("world");
 
     // --discovery-fallback=exit: etcd's line, status 1, no registration (spec §3.4).
-    const fourth = await extraMember("m4", token, ["--discovery-fallback", "exit"]);
-    expect(await fourth.start().exited).toBe(1);
-    expect(fourth.stderr()).toContain(
-      "failed to join discovery cluster (discovery: cluster is full)\n",
-    );
-    expect(await registrations(token)).toHaveLength(3);
-    fourth.removeDir();
+    // Under Bun too: Bun gives every Error an own `line` property, which once
+    // hid the error's line and printed a source line number instead.
+    for (const runtime of ["node", "bun"] as const) {
+      const fourth = await extraMember("m4", token, ["--discovery-fallback", "exit"], runtime);
+      expect(await fourth.start().exited).toBe(1);
+      expect(fourth.stderr()).toContain(
+        "failed to join discovery cluster (discovery: cluster is full)\n",
+      );
+      expect(await registrations(token)).toHaveLength(3);
+      fourth.removeDir();
+    }
 
     // A restart with data ignores the discovery flags (it would be a duplicate id otherwise).
     const m1 = members[0]!;

@@ -35,7 +35,7 @@ export type DiscoveryErrorCode =
 
 /**
  * A failed discovery bootstrap. `message` is the inner error as etcd words it
- * (`discovery: cluster is full`); {@link DiscoveryError.line} is the line the
+ * (`discovery: cluster is full`); {@link DiscoveryError.summary} is the line the
  * member prints, `failed to join discovery cluster (<message>)` as etcd's
  * `DiscoveryError` renders it (except for duplicate URLs, which etcd reports
  * after discovery, unwrapped).
@@ -57,7 +57,7 @@ export class DiscoveryError extends Error {
   }
 
   /** The one line to print before exiting 1. */
-  get line(): string {
+  get summary(): string {
     return this.code === "DUPLICATE_URL"
       ? this.message
       : `failed to join discovery cluster (${this.message})`;

@@ -17,7 +17,7 @@ describe("--discovery-proxy as etcd reads it", () => {
       error = e;
     }
     expect(error).toBeInstanceOf(DiscoveryError);
-    expect((error as DiscoveryError).line).toBe(
+    expect((error as DiscoveryError).summary).toBe(
       'failed to join discovery cluster (invalid proxy address "bad host:3128")',
     );
   });
