@@ -29,7 +29,12 @@ import {
 import { createJsonLogger, type Logger } from "./log/index.js";
 import { MemberBackend } from "./member-backend.js";
 import { hasProxyData, type RunningProxy, startProxy } from "./proxy/index.js";
-import { detectRuntime, type Listener, type RuntimeAdapter } from "./runtime/index.js";
+import {
+  detectRuntime,
+  type FetchHandler,
+  type Listener,
+  type RuntimeAdapter,
+} from "./runtime/index.js";
 
 /** Cairn's own version, printed by `--version`. */
 const CAIRN_VERSION = "0.1.0";
@@ -212,6 +217,35 @@ async function srvCluster(
   }
 }
 
+/**
+ * Holds client requests until the member has published its name and client
+ * URLs through raft, as etcd serves its bound client listeners only after
+ * ReadyNotify: a client never meets a member the cluster does not list yet.
+ * A restarted member whose records already hold its attributes serves at once.
+ */
+function untilPublished(member: Member, handler: FetchHandler): FetchHandler {
+  let ready = false;
+  let stopped = false;
+  const published = new Promise<void>((resolve) => {
+    const check = () => {
+      if (member.published) {
+        ready = true;
+        resolve();
+      } else if (!stopped) {
+        setTimeout(check, 5);
+      }
+    };
+    // A member that stops before publishing lets the held requests through
+    // to the backend's own answer; the listeners close with it.
+    void member.stopped.then(() => {
+      stopped = true;
+      resolve();
+    });
+    check();
+  });
+  return (request) => (ready ? handler(request) : published.then(() => handler(request)));
+}
+
 async function run(rt: RuntimeAdapter): Promise<number> {
   let loaded: Awaited<ReturnType<typeof loadConfig>>;
   try {
@@ -316,8 +350,9 @@ async function run(rt: RuntimeAdapter): Promise<number> {
       log.info("listening for peers", { address: url });
     }
     const app = createKvApi(new MemberBackend(member), { cors: config.cors });
+    const serveClients = untilPublished(member, app.fetch);
     for (const url of config.listenClientUrls) {
-      listeners.push(await rt.serve(app.fetch, hostPort(url)));
+      listeners.push(await rt.serve(serveClients, hostPort(url)));
       log.info("serving client traffic insecurely; this is strongly discouraged!", {
         address: url,
       });

@@ -191,7 +191,7 @@ export interface ClusterOptions {
 }
 
 /** Static-bootstrap flags of one member (spec bootstrap §2). */
-function memberArgs(
+export function memberArgs(
   m: { name: string; clientUrl: string; peerUrl: string; dataDir: string },
   initialCluster: string,
   token: string,
