@@ -1,4 +1,4 @@
-import { type EtcdCluster, programOrSkip, startEtcd, waitFor } from "@cairn/testkit";
+import { type EtcdCluster, waitFor } from "@cairn/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   acquireLock,
@@ -10,14 +10,13 @@ import {
   watchConfig,
 } from "../examples/recipes.js";
 import { Client } from "../src/index.js";
+import { servers } from "./support/servers.js";
 
-const etcd = programOrSkip("etcd", "@cairn/client README recipes (against etcd 3.4.23)");
-
-describe.skipIf(!etcd)("README recipes against etcd", () => {
+describe.each(servers("@cairn/client README recipes"))("README recipes against $name", (kind) => {
   let server: EtcdCluster;
   let client: Client;
   beforeAll(async () => {
-    server = await startEtcd();
+    server = await kind.start();
     client = new Client({ endpoints: server.endpoints });
   }, 60_000);
   afterAll(async () => {

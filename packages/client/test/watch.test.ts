@@ -1,9 +1,8 @@
-import { type EtcdCluster, programOrSkip, startEtcd } from "@cairn/testkit";
+import type { EtcdCluster } from "@cairn/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, EventIndexClearedError, type KeysResponse } from "../src/index.js";
 import { type CuttableProxy, startProxy } from "./support/proxy.js";
-
-const etcd = programOrSkip("etcd", "@cairn/client watch tests (against etcd 3.4.23)");
+import { servers } from "./support/servers.js";
 
 async function writeMany(c: Client, prefix: string, n: number): Promise<void> {
   let next = 0;
@@ -16,12 +15,12 @@ async function writeMany(c: Client, prefix: string, n: number): Promise<void> {
   await Promise.all(Array.from({ length: 16 }, worker));
 }
 
-describe.skipIf(!etcd)("watch against etcd", () => {
+describe.each(servers("@cairn/client watch tests"))("watch against $name", (kind) => {
   let server: EtcdCluster;
   let proxy: CuttableProxy;
   let direct: Client;
   beforeAll(async () => {
-    server = await startEtcd();
+    server = await kind.start();
     proxy = await startProxy(server.endpoints);
     direct = new Client({ endpoints: server.endpoints });
   }, 60_000);

@@ -28,6 +28,6 @@ export {
   stopAll,
 } from "./process.js";
 export { findProgram, type Program, programOrSkip } from "./programs.js";
-export { RUNTIMES, type Runtime, runtimeCommand } from "./runtimes.js";
+export { cairnMemberProgram, RUNTIMES, type Runtime, runtimeCommand } from "./runtimes.js";
 export { type TempDir, tempDir } from "./temp.js";
 export { sleep, type WaitOptions, waitFor } from "./wait.js";

@@ -35,3 +35,18 @@ export function runtimeCommand(runtime: Runtime): { command: string; args: strin
       return { command: join(modules, "deno", "deno"), args: ["run", "-A", "--quiet"] };
   }
 }
+
+/**
+ * The built Cairn member (`apps/cairn/dist/main.js`, or the file named by
+ * `CAIRN_MEMBER_BINARY`) under `runtime`, as a program taking etcd's flags
+ * (for `startEtcdCluster`'s `program`); undefined when it is not built.
+ */
+export function cairnMemberProgram(
+  runtime: Runtime = "node",
+): { command: string; args: string[] } | undefined {
+  const entry =
+    process.env.CAIRN_MEMBER_BINARY ?? join(repoRoot(), "apps", "cairn", "dist", "main.js");
+  if (!existsSync(entry)) return undefined;
+  const { command, args } = runtimeCommand(runtime);
+  return { command, args: [...args, entry] };
+}

@@ -1,6 +1,6 @@
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
+  cairnMemberProgram,
   type EtcdCluster,
   etcdProgram,
   type StartEtcdOptions,
@@ -37,19 +37,17 @@ export const etcdTarget: Target = {
 };
 
 /**
- * The member binary, built by `pnpm turbo run build --filter=@cairn/cairn...`
- * (turbo's `@cairn/cairnctl#test` depends on it; `CAIRN_MEMBER_BINARY` points
- * elsewhere).
+ * How testkit starts a real Cairn member: node + the built binary, with
+ * etcd's flags (turbo's `@cairn/cairnctl#test` depends on
+ * `@cairn/cairn#build`; `CAIRN_MEMBER_BINARY` points elsewhere).
  */
-export const MEMBER_BINARY =
-  process.env.CAIRN_MEMBER_BINARY ??
-  fileURLToPath(new URL("../../../cairn/dist/main.js", import.meta.url));
-
-/** How testkit starts a real Cairn member: node + the binary, with etcd's flags. */
-export const CAIRN_PROGRAM: NonNullable<StartEtcdOptions["program"]> = {
+const builtMember = cairnMemberProgram();
+export const CAIRN_PROGRAM: NonNullable<StartEtcdOptions["program"]> = builtMember ?? {
   command: process.execPath,
-  args: [MEMBER_BINARY],
+  args: [fileURLToPath(new URL("../../../cairn/dist/main.js", import.meta.url))],
 };
+/** The member's entry file (the last of {@link CAIRN_PROGRAM}'s arguments). */
+export const MEMBER_BINARY = CAIRN_PROGRAM.args?.at(-1) ?? "";
 
 /**
  * Every target names its members m1, m2, ...: names show in `member list`,
@@ -62,7 +60,7 @@ const cairnOptions = { program: CAIRN_PROGRAM, ...NAMES };
 /** Real Cairn members (`apps/cairn/dist/main.js` child processes). */
 export const cairnTarget: Target = {
   name: "cairn member",
-  available: existsSync(MEMBER_BINARY),
+  available: builtMember !== undefined,
   async start() {
     const cluster = await startEtcdCluster(1, { ...cairnOptions, timeoutMs: 40_000 });
     return { url: cluster.endpoints, stop: () => cluster.stop() };
