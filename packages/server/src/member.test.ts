@@ -75,7 +75,11 @@ async function start(config: MemberConfig): Promise<Running> {
 
 async function stop(r: Running): Promise<void> {
   await r.member.stop();
-  await new Promise((resolve) => r.server.close(resolve));
+  const closed = new Promise((resolve) => r.server.close(resolve));
+  // Peers keep probing a stopped member over their keep-alive connections,
+  // so those never go idle for close() to end them: end them here.
+  (r.server as { closeAllConnections?: () => void }).closeAllConnections?.();
+  await closed;
 }
 
 const now = () => Date.now() * 1000;
