@@ -237,6 +237,7 @@ export class Member {
         this.#schedule();
       },
       onRemoved: () => this.#stopRemoved(),
+      onMessages: (_from, frames) => this.#deliver(frames),
       ...(config.fetch === undefined ? {} : { fetch: config.fetch }),
     });
     for (const m of [...bootstrapPeers, ...readMembers(store)]) {
@@ -328,19 +329,8 @@ export class Member {
       clusterId: () => this.clusterId,
       localId: this.id,
       isRemoved: (id) => isRemovedMember(this.store, id),
-      deliver: (_from, frames) => {
-        if (this.#stopped) return;
-        for (const frame of frames) {
-          try {
-            const message = decodeMessage(frame);
-            if (message.type === MessageType.App) this.#recvAppend++;
-            this.#raft.step(message);
-          } catch (error) {
-            this.#log.warn("dropped a bad raft message", { error: String(error) });
-          }
-        }
-        this.#schedule();
-      },
+      deliver: (_from, frames) => this.#deliver(frames),
+      openStream: (from) => (this.#stopped ? undefined : this.#sender.attachStream(from)),
       receiveSnapshot: async (_from, frame, data) => {
         const message = decodeMessage(frame);
         const chunks: Uint8Array[] = [];
@@ -361,6 +351,21 @@ export class Member {
     return createPeerApi(handler);
   }
 
+  /** Steps raft messages received from a peer (encoded frames). */
+  #deliver(frames: Uint8Array[]): void {
+    if (this.#stopped) return;
+    for (const frame of frames) {
+      try {
+        const message = decodeMessage(frame);
+        if (message.type === MessageType.App) this.#recvAppend++;
+        this.#raft.step(message);
+      } catch (error) {
+        this.#log.warn("dropped a bad raft message", { error: String(error) });
+      }
+    }
+    this.#schedule();
+  }
+
   /** Starts ticking, replicating and publishing this member's attributes. */
   start(): void {
     this.#timers.push(
@@ -374,6 +379,7 @@ export class Member {
       setInterval(() => void this.#publishAttributes(), SYNC_INTERVAL_MS),
       setInterval(() => this.#sender.probe(), PROBE_INTERVAL_MS),
     );
+    this.#sender.probe(); // opens the peer streams now rather than in a second
     this.#campaignIfAlone();
     this.#schedule();
   }
@@ -540,6 +546,8 @@ export class Member {
     this.#readQueue = [];
     this.#readRound = undefined;
     this.#readsByIndex = [];
+    // Lets the closed peer streams end their responses before the caller closes the servers.
+    await new Promise((r) => setTimeout(r, 0));
     for (let i = 0; i < 200 && this.#driving; i++) await new Promise((r) => setTimeout(r, 5));
     this.#storage.close();
     this.#log.info("stopped member", { reason });
@@ -731,6 +739,8 @@ export class Member {
         : [];
     const earlySet = new Set(early);
     for (const m of early) this.#send(m);
+    // The fsync below holds the event loop: let the appends reach the sockets first.
+    if (early.length > 0 && rd.mustSync) await new Promise<void>((resolve) => later(resolve));
     this.#persist(rd);
     for (const m of rd.messages) if (!earlySet.has(m)) this.#send(m);
     if (rd.committedEntries.length > 0) {
