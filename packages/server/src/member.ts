@@ -156,6 +156,7 @@ export class Member {
   readonly #log: Logger;
   readonly #storage: RaftStorage;
   readonly #raft: RaftNode;
+  readonly #logView: StorageLogView;
   readonly #sender: PeerSender;
   readonly #requestTimeoutMs: number;
   readonly #waiters = new Map<bigint, Waiter>();
@@ -217,9 +218,10 @@ export class Member {
     this.#persistedVote = persisted.vote;
     this.#snapshotIndex = snap.index;
     this.#applied = snap.index;
+    this.#logView = new StorageLogView(storage);
     this.#raft = new RaftNode({
       id: ids.id,
-      storage: new StorageLogView(storage),
+      storage: this.#logView,
       electionTick: Math.max(2, Math.round(config.electionTimeoutMs / config.heartbeatIntervalMs)),
       heartbeatTick: 1,
       applied: snap.index,
@@ -779,6 +781,7 @@ export class Member {
       { ...(hardState === undefined ? {} : { hardState }), entries: rd.entries },
       { sync: rd.mustSync },
     );
+    this.#logView.remember(rd.entries);
     if (hardState !== undefined) {
       this.#persistedTerm = hardState.term;
       this.#persistedVote = hardState.vote;
@@ -826,6 +829,7 @@ export class Member {
     const chunks = this.#incoming.get(index);
     if (chunks === undefined) throw new Error(`no data received for snapshot ${index}`);
     this.#incoming.delete(index);
+    this.#logView.forget();
     await this.#storage.installSnapshot(
       { index, term: snap.metadata.term, confState: snap.metadata.confState },
       chunks,
