@@ -741,9 +741,7 @@ export class Member {
         : [];
     const earlySet = new Set(early);
     for (const m of early) this.#send(m);
-    // The fsync below holds the event loop: let the appends reach the sockets first.
-    if (early.length > 0 && rd.mustSync) await new Promise<void>((resolve) => later(resolve));
-    this.#persist(rd);
+    await this.#persist(rd);
     for (const m of rd.messages) if (!earlySet.has(m)) this.#send(m);
     if (rd.committedEntries.length > 0) {
       for (const e of rd.committedEntries) this.#applyEntry(e);
@@ -768,7 +766,7 @@ export class Member {
     }
   }
 
-  #persist(rd: Ready): void {
+  async #persist(rd: Ready): Promise<void> {
     if (rd.snapshot !== undefined && rd.entries.length === 0) return; // the install wrote it
     if (rd.entries.length === 0 && rd.hardState === undefined) return;
     const hardState = rd.hardState;
@@ -777,11 +775,16 @@ export class Member {
     // it mustSync): it survives a process crash, and the next synced write
     // makes it durable. Skipping it altogether would let a restarted member
     // rebuild a stale membership it then cannot elect a leader in.
+    // A write that must be durable is committed without an fsync and then
+    // flushed (fdatasync of the WAL) off the event loop, which meanwhile
+    // serves reads, receives acknowledgements and queues proposals; nothing
+    // that depends on it (advance, the messages after it) runs before.
     this.#storage.append(
       { ...(hardState === undefined ? {} : { hardState }), entries: rd.entries },
-      { sync: rd.mustSync },
+      { sync: false },
     );
     this.#logView.remember(rd.entries);
+    if (rd.mustSync) await this.#storage.flush();
     if (hardState !== undefined) {
       this.#persistedTerm = hardState.term;
       this.#persistedVote = hardState.vote;
