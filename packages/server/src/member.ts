@@ -778,13 +778,17 @@ export class Member {
     // A write that must be durable is committed without an fsync and then
     // flushed (fdatasync of the WAL) off the event loop, which meanwhile
     // serves reads, receives acknowledgements and queues proposals; nothing
-    // that depends on it (advance, the messages after it) runs before.
+    // that depends on it (advance, the messages after it) runs before. A lone
+    // write on a single member has nothing to overlap and syncs inline: the
+    // hop to the thread pool and back would only add to its latency.
+    const offLoop =
+      rd.mustSync && (this.#waiters.size > 1 || this.#raft.confState().voters.length > 1);
     this.#storage.append(
       { ...(hardState === undefined ? {} : { hardState }), entries: rd.entries },
-      { sync: false },
+      { sync: rd.mustSync && !offLoop },
     );
     this.#logView.remember(rd.entries);
-    if (rd.mustSync) await this.#storage.flush();
+    if (offLoop) await this.#storage.flush();
     if (hardState !== undefined) {
       this.#persistedTerm = hardState.term;
       this.#persistedVote = hardState.vote;

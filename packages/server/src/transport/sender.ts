@@ -307,6 +307,7 @@ export class PeerSender {
     }
     const body = encodeFrames(batch);
     if (this.#enqueue(to, peer, body)) {
+      peer.successes++;
       peer.sentMessages += batch.length;
       peer.sentBytes += body.byteLength - 4 * batch.length;
     } else {
