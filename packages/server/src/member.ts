@@ -779,16 +779,20 @@ export class Member {
     // flushed (fdatasync of the WAL) off the event loop, which meanwhile
     // serves reads, receives acknowledgements and queues proposals; nothing
     // that depends on it (advance, the messages after it) runs before. A lone
-    // write on a single member has nothing to overlap and syncs inline: the
-    // hop to the thread pool and back would only add to its latency.
-    const offLoop =
-      rd.mustSync && (this.#waiters.size > 1 || this.#raft.confState().voters.length > 1);
+    // write on a single member has nothing to overlap and is flushed inline:
+    // the hop to the thread pool and back would only add to its latency.
     this.#storage.append(
       { ...(hardState === undefined ? {} : { hardState }), entries: rd.entries },
-      { sync: rd.mustSync && !offLoop },
+      { sync: false },
     );
     this.#logView.remember(rd.entries);
-    if (offLoop) await this.#storage.flush();
+    if (rd.mustSync) {
+      if (this.#waiters.size > 1 || this.#raft.confState().voters.length > 1) {
+        await this.#storage.flush();
+      } else {
+        this.#storage.flushSync();
+      }
+    }
     if (hardState !== undefined) {
       this.#persistedTerm = hardState.term;
       this.#persistedVote = hardState.vote;

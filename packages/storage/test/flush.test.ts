@@ -18,7 +18,7 @@ const entry = (index: number, term: number) => ({
 });
 
 describe("flush", () => {
-  it("keeps every flushed batch across WAL checkpoints, restarts and truncations", async () => {
+  it("keeps every flushed batch (flush and flushSync) across WAL checkpoints, restarts and truncations", async () => {
     const dir = tempDir("cairn-storage-flush-");
     const path = join(dir.path, "cairn.db");
     try {
@@ -34,7 +34,8 @@ describe("flush", () => {
               sync: false,
             },
           );
-          await s.flush();
+          if (i % 2 === 0) await s.flush();
+          else s.flushSync();
         }
         // Moves the WAL's frames into the database; TRUNCATE also empties the file.
         s.database.exec(`PRAGMA wal_checkpoint(${round % 2 === 0 ? "RESTART" : "TRUNCATE"})`);
@@ -62,6 +63,7 @@ describe("flush", () => {
       s.append({ entries: [entry(1, 1)] }, { sync: false });
       s.close();
       await expect(s.flush()).rejects.toThrow(/closed/);
+      expect(() => s.flushSync()).toThrow(/closed/);
     } finally {
       dir.remove();
     }
