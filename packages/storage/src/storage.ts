@@ -8,6 +8,9 @@
 import {
   closeSync,
   existsSync,
+  fdatasync,
+  fdatasyncSync,
+  fstatSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -488,6 +491,9 @@ export class RaftStorage {
   #closeHooks: (() => void)[] = [];
   /** Multi-row INSERT statements by row count (see #insertEntries). */
   readonly #inserts = new Map<number, SqlStatement>();
+  /** The WAL file {@link flush} syncs, and the descriptor it holds on it. */
+  readonly #walPath: string;
+  #walFd: number | undefined;
 
   // Cached views of the file, updated only after a commit succeeds.
   #baseIndex: number;
@@ -515,6 +521,7 @@ export class RaftStorage {
   constructor(db: SqlDatabase, path: string, options: OpenStorageOptions) {
     this.#db = db;
     this.#path = path;
+    this.#walPath = `${resolve(path)}-wal`;
     this.#margin = options.compactionMargin ?? 5_000;
     this.#chunkSize = options.snapshotChunkSize ?? 1024 * 1024;
     if (!isSafeIndex(this.#margin)) throw new RangeError("compactionMargin must be >= 0");
@@ -744,6 +751,64 @@ export class RaftStorage {
   }
 
   /**
+   * Makes every write made so far durable, without holding the caller's
+   * thread: an fdatasync of the WAL file on a background thread. For writes
+   * made with `sync: false`: such a write then `flush()` is as durable as a
+   * synced write once the promise resolves (in WAL mode a commit's frames in
+   * the WAL are all a synced commit adds; SQLite itself syncs the WAL before
+   * each checkpoint and the database after it). Meanwhile the event loop
+   * stays free, e.g. to serve reads; do not start another write batch that
+   * must be durable before this one is.
+   */
+  async flush(): Promise<void> {
+    this.#open();
+    const fd = this.#walHandle();
+    if (fd === undefined) {
+      // No WAL file to sync (nothing written yet, or a platform that hides
+      // it): a synced write of the hard state syncs whatever is pending.
+      this.append({ hardState: this.#hardState });
+      return;
+    }
+    await new Promise<void>((resolvePromise, reject) => {
+      fdatasync(fd, (error) => (error ? reject(error) : resolvePromise()));
+    });
+  }
+
+  /**
+   * {@link flush} on the caller's thread, for a lone write that has nothing to
+   * overlap with. An fdatasync rather than SQLite's own fsync: it skips the
+   * file's timestamps, so it does not wait for the filesystem journal, which
+   * other processes' writes keep busy (etcd syncs its WAL the same way).
+   */
+  flushSync(): void {
+    this.#open();
+    const fd = this.#walHandle();
+    if (fd === undefined) this.append({ hardState: this.#hardState });
+    else fdatasyncSync(fd);
+  }
+
+  /** A descriptor on the current WAL file (reopened if SQLite replaced the file). */
+  #walHandle(): number | undefined {
+    let ino: number;
+    try {
+      ino = statSync(this.#walPath).ino;
+    } catch {
+      return undefined;
+    }
+    if (this.#walFd !== undefined) {
+      if (fstatSync(this.#walFd).ino === ino) return this.#walFd;
+      closeSync(this.#walFd);
+      this.#walFd = undefined;
+    }
+    try {
+      this.#walFd = openSync(this.#walPath, "r");
+    } catch {
+      return undefined;
+    }
+    return this.#walFd;
+  }
+
+  /**
    * Writes the hard state alone (a vote, a term bump, a commit advance).
    * Durable when it returns; with `sync: false`, written without an fsync
    * (safe against a process crash, made durable by the next synced write).
@@ -949,6 +1014,10 @@ export class RaftStorage {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#walFd !== undefined) {
+      closeSync(this.#walFd);
+      this.#walFd = undefined;
+    }
     try {
       this.#db.close();
     } finally {

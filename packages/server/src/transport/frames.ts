@@ -43,3 +43,34 @@ export function decodeFrames(body: Uint8Array): Uint8Array[] {
   }
   return frames;
 }
+
+/**
+ * Splits a byte stream of length-prefixed frames as it arrives, in chunks cut
+ * anywhere: `push` returns the frames a chunk completes. Zero-length frames
+ * are keep-alives and are skipped.
+ */
+export class FrameReader {
+  #buffer = new Uint8Array(0);
+
+  /** Adds `chunk`; returns every frame now complete (throws {@link FrameError} on damage). */
+  push(chunk: Uint8Array): Uint8Array[] {
+    let data = chunk;
+    if (this.#buffer.byteLength > 0) {
+      data = new Uint8Array(this.#buffer.byteLength + chunk.byteLength);
+      data.set(this.#buffer);
+      data.set(chunk, this.#buffer.byteLength);
+    }
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const frames: Uint8Array[] = [];
+    let at = 0;
+    while (at + 4 <= data.byteLength) {
+      const length = view.getUint32(at);
+      if (length > MAX_FRAME_BYTES) throw new FrameError(`frame of ${length} bytes is too large`);
+      if (at + 4 + length > data.byteLength) break;
+      if (length > 0) frames.push(data.slice(at + 4, at + 4 + length));
+      at += 4 + length;
+    }
+    this.#buffer = at === data.byteLength ? new Uint8Array(0) : data.slice(at);
+    return frames;
+  }
+}

@@ -7,6 +7,11 @@
 export const PEER_PATHS = {
   /** POST: a body of length-prefixed encoded raft messages. */
   messages: "/raft/messages",
+  /**
+   * GET: a response body that stays open, on which the answering member
+   * writes its messages to the caller as length-prefixed frames.
+   */
+  stream: "/raft/stream",
   /** POST: one encoded snapshot message frame, then the raw state image. */
   snapshot: "/raft/snapshot",
   /** GET: the cluster's members as JSON, as etcd's peer handler serves it. */

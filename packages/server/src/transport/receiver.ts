@@ -11,6 +11,11 @@ export interface PeerHandler {
   /** Hands decoded frames (encoded raft messages) to the member. */
   deliver(from: bigint, messages: Uint8Array[]): void;
   /**
+   * The stream of this member's messages to `from`, which `from` reads as a
+   * response body; undefined when `from` is not a known peer.
+   */
+  openStream(from: bigint): ReadableStream<Uint8Array> | undefined;
+  /**
    * Receives a streamed snapshot: `message` is the encoded snapshot message,
    * `data` the state image. Resolves once it is durably stored.
    */
@@ -113,6 +118,30 @@ export function createPeerApi(handler: PeerHandler): Hono {
     }
     handler.deliver(from, frames);
     return c.body(null, 204);
+  });
+
+  app.get(PEER_PATHS.stream, (c) => {
+    // A stream's connection is not reused once the stream ends: it would keep
+    // a server that is closing alive with redials on the same connection.
+    const from = check(c.req.raw.headers);
+    if (from instanceof Response) {
+      from.headers.set("connection", "close");
+      return from;
+    }
+    const stream = handler.openStream(from);
+    if (stream === undefined) {
+      const refused = refuse(404, `unknown member ${hexId(from)}`);
+      refused.headers.set("connection", "close");
+      return refused;
+    }
+    return new Response(stream, {
+      status: 200,
+      headers: {
+        "content-type": "application/octet-stream",
+        "cache-control": "no-store",
+        connection: "close",
+      },
+    });
   });
 
   app.post(PEER_PATHS.snapshot, async (c) => {

@@ -1,5 +1,5 @@
 import type { Logger } from "../logger.js";
-import { encodeFrames } from "./frames.js";
+import { encodeFrames, FrameReader } from "./frames.js";
 import { hexId, PEER_HEADERS, PEER_PATHS } from "./protocol.js";
 
 /** Settings of the outgoing side of the peer transport. */
@@ -19,6 +19,15 @@ export interface PeerSenderOptions {
   readonly maxBatchBytes?: number;
   /** Per-request timeout, milliseconds. */
   readonly requestTimeoutMs?: number;
+  /**
+   * Receives the frames (encoded raft messages) a peer streams to this
+   * member. When given, the sender keeps one streaming request open to every
+   * peer (see {@link PeerSender.attachStream}) and reads that peer's messages
+   * from it.
+   */
+  readonly onMessages?: (from: bigint, frames: Uint8Array[]) => void;
+  /** Most bytes buffered on one outgoing stream before messages are dropped. */
+  readonly maxStreamBufferedBytes?: number;
 }
 
 interface PeerState {
@@ -40,6 +49,14 @@ interface PeerState {
   successes: number;
   /** When the link last became healthy (ms since the epoch); undefined while down. */
   activeSince: number | undefined;
+  /** The stream the peer reads this member's messages from, while it is open. */
+  stream: ReadableStreamDefaultController<Uint8Array> | undefined;
+  /** Messages waiting for the end of the current task to leave on `stream` together. */
+  streamBatch: Uint8Array[];
+  /** The request that reads the peer's stream of messages to this member. */
+  dial: AbortController | undefined;
+  dialTimer: ReturnType<typeof setTimeout> | undefined;
+  dialBackoffMs: number;
 }
 
 /** Running round-trip statistics of one peer link, in milliseconds (etcd's `LatencyStats`). */
@@ -67,14 +84,28 @@ function recordLatency(l: LatencyStats, ms: number): void {
 
 const MIN_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 1_000;
+/** A zero-length frame: keeps an idle stream open and flushes its response headers. */
+const KEEPALIVE = new Uint8Array(4);
+/** A stream that brings nothing (not even a keep-alive) for this long is dropped and redialled. */
+const STREAM_IDLE_MS = 5_000;
+
+function backoff(ms: number): number {
+  return Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, ms * 2));
+}
 
 /**
- * The outgoing half of the peer transport. Each peer has a queue and at most
- * one request in flight: while a request is on the wire, new messages pile up
- * and leave together in the next one, so many raft messages share each write
- * under load and an idle link costs one request per ready batch. `send` never
- * waits, so a slow or dead peer cannot stall the ready loop; raft tolerates
- * the loss of what a full queue drops (it retransmits from its progress).
+ * The peer links of a member. Messages to a peer leave on a stream: each
+ * member keeps one long-lived GET open to every peer (`/raft/stream`), and the
+ * peer writes its messages to that response body as length-prefixed frames,
+ * so a message leaves at once, with no request set up per batch (etcd's
+ * stream transport works the same way). Messages sent within one task leave
+ * in one write. While a peer has no stream open to this member (starting up,
+ * reconnecting), messages go by POST instead: a queue per peer with at most
+ * one request in flight, new messages piling up to leave together in the next
+ * one. `send` never waits, so a slow or dead peer cannot stall the ready
+ * loop; raft tolerates the loss of what a full queue or a broken stream drops
+ * (it retransmits from its progress). Idle links are probed by an empty POST,
+ * which is also what tells reachability and `activeSince`.
  */
 export class PeerSender {
   readonly #options: PeerSenderOptions;
@@ -83,6 +114,7 @@ export class PeerSender {
   readonly #maxQueued: number;
   readonly #maxBatchBytes: number;
   readonly #timeoutMs: number;
+  readonly #maxStreamBuffered: number;
   #closed = false;
 
   constructor(options: PeerSenderOptions) {
@@ -91,14 +123,17 @@ export class PeerSender {
     this.#maxQueued = options.maxQueuedMessages ?? 4096;
     this.#maxBatchBytes = options.maxBatchBytes ?? 8 * 1024 * 1024;
     this.#timeoutMs = options.requestTimeoutMs ?? 5_000;
+    this.#maxStreamBuffered = options.maxStreamBufferedBytes ?? 16 * 1024 * 1024;
   }
 
   /** Adds or replaces the peer URLs of `id`. */
   setPeer(id: bigint, urls: readonly string[]): void {
     const existing = this.#peers.get(id);
     if (existing !== undefined) {
+      const changed = !sameList(existing.urls, urls);
       existing.urls = [...urls];
       existing.urlIndex = 0;
+      if (changed) existing.dial?.abort(); // redialled at the new URLs
       return;
     }
     this.#peers.set(id, {
@@ -125,13 +160,18 @@ export class PeerSender {
       failures: 0,
       successes: 0,
       activeSince: undefined,
+      stream: undefined,
+      streamBatch: [],
+      dial: undefined,
+      dialTimer: undefined,
+      dialBackoffMs: 0,
     });
   }
 
   /** Forgets `id` and whatever was queued for it. */
   removePeer(id: bigint): void {
     const peer = this.#peers.get(id);
-    if (peer?.timer !== undefined) clearTimeout(peer.timer);
+    if (peer !== undefined) this.#shutLinks(peer);
     this.#peers.delete(id);
   }
 
@@ -164,6 +204,10 @@ export class PeerSender {
       if (!peer.inflight && peer.timer === undefined && peer.queue.length === 0) {
         void this.#flush(id, peer, true);
       }
+      if (peer.stream !== undefined) this.#enqueue(id, peer, KEEPALIVE);
+      if (this.#options.onMessages !== undefined && peer.dial === undefined) {
+        if (peer.dialTimer === undefined) void this.#dial(id, peer);
+      }
     }
   }
 
@@ -195,6 +239,11 @@ export class PeerSender {
   send(to: bigint, message: Uint8Array): void {
     const peer = this.#peers.get(to);
     if (peer === undefined || this.#closed) return;
+    if (peer.stream !== undefined) {
+      peer.streamBatch.push(message);
+      if (peer.streamBatch.length === 1) queueMicrotask(() => this.#flushStream(to, peer));
+      return;
+    }
     peer.queue.push(message);
     peer.queuedBytes += message.byteLength;
     while (peer.queue.length > this.#maxQueued) {
@@ -209,10 +258,157 @@ export class PeerSender {
   close(): void {
     this.#closed = true;
     for (const peer of this.#peers.values()) {
-      if (peer.timer !== undefined) clearTimeout(peer.timer);
+      this.#shutLinks(peer);
       peer.queue = [];
       peer.queuedBytes = 0;
     }
+  }
+
+  /**
+   * Opens the stream `id` reads this member's messages from (the body of the
+   * response to its `/raft/stream` request); from now on messages to `id`
+   * leave on it. A stream `id` opened before is closed. Undefined when `id`
+   * is not a known peer.
+   */
+  attachStream(id: bigint): ReadableStream<Uint8Array> | undefined {
+    const peer = this.#peers.get(id);
+    if (peer === undefined || this.#closed) return undefined;
+    this.#detachStream(peer);
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        start: (c) => {
+          controller = c;
+        },
+        cancel: () => {
+          // The peer hung up: whatever was still buffered is lost.
+          if (peer.stream !== controller) return;
+          peer.stream = undefined;
+          peer.streamBatch = [];
+          if (!this.#closed && this.#peers.get(id) === peer) this.#options.onUnreachable(id);
+        },
+      },
+      new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
+    );
+    peer.stream = controller;
+    // Sends the response headers at once, on every runtime.
+    controller.enqueue(KEEPALIVE);
+    return stream;
+  }
+
+  #flushStream(to: bigint, peer: PeerState): void {
+    const batch = peer.streamBatch;
+    peer.streamBatch = [];
+    if (batch.length === 0) return;
+    if (peer.stream === undefined) {
+      // The stream closed meanwhile: these go by POST.
+      for (const m of batch) this.send(to, m);
+      return;
+    }
+    const body = encodeFrames(batch);
+    if (this.#enqueue(to, peer, body)) {
+      peer.successes++;
+      peer.sentMessages += batch.length;
+      peer.sentBytes += body.byteLength - 4 * batch.length;
+    } else {
+      peer.dropped += batch.length;
+    }
+  }
+
+  /** Writes `bytes` to the stream of `peer`; false when they were dropped. */
+  #enqueue(to: bigint, peer: PeerState, bytes: Uint8Array): boolean {
+    const controller = peer.stream;
+    if (controller === undefined) return false;
+    // A peer that does not read is slow or gone: drop rather than buffer without end.
+    if ((controller.desiredSize ?? 0) < -this.#maxStreamBuffered) {
+      this.#detachStream(peer);
+      this.#options.onUnreachable(to);
+      return false;
+    }
+    try {
+      controller.enqueue(bytes);
+      return true;
+    } catch {
+      peer.stream = undefined;
+      this.#options.onUnreachable(to);
+      return false;
+    }
+  }
+
+  #detachStream(peer: PeerState): void {
+    const controller = peer.stream;
+    peer.stream = undefined;
+    try {
+      controller?.close();
+    } catch {
+      // already closed or errored
+    }
+  }
+
+  #shutLinks(peer: PeerState): void {
+    if (peer.timer !== undefined) clearTimeout(peer.timer);
+    if (peer.dialTimer !== undefined) clearTimeout(peer.dialTimer);
+    peer.dialTimer = undefined;
+    peer.dial?.abort();
+    this.#detachStream(peer);
+    peer.streamBatch = [];
+  }
+
+  /**
+   * Reads `id`'s stream of messages to this member: one GET held open to
+   * its `/raft/stream`, redialled with backoff whenever it ends.
+   */
+  async #dial(id: bigint, peer: PeerState): Promise<void> {
+    const onMessages = this.#options.onMessages;
+    if (onMessages === undefined || this.#closed || this.#peers.get(id) !== peer) return;
+    const abort = new AbortController();
+    peer.dial = abort;
+    const url = `${peer.urls[peer.urlIndex % peer.urls.length]}${PEER_PATHS.stream}`;
+    let received = false;
+    let lastData = Date.now();
+    const watchdog = setInterval(() => {
+      if (Date.now() - lastData > STREAM_IDLE_MS) abort.abort();
+    }, STREAM_IDLE_MS / 2);
+    try {
+      const res = await this.#fetch(url, {
+        headers: this.#headers(id),
+        signal: abort.signal,
+      });
+      if (res.status === 410) {
+        await res.body?.cancel();
+        this.#options.logger.error("this member was removed from the cluster", {
+          "remote-peer-id": hexId(id),
+        });
+        this.#options.onRemoved(id);
+        return;
+      }
+      if (!res.ok || res.body === null) {
+        await res.body?.cancel();
+      } else {
+        const reader = res.body.getReader();
+        const frames = new FrameReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          lastData = Date.now();
+          received = true;
+          const messages = frames.push(value);
+          if (messages.length > 0 && !this.#closed) onMessages(id, messages);
+        }
+      }
+    } catch {
+      // Unreachable, aborted, or a damaged stream: redialled below. The POST
+      // path reports the peer as unreachable, so nothing is logged here.
+    } finally {
+      clearInterval(watchdog);
+      if (peer.dial === abort) peer.dial = undefined;
+    }
+    if (this.#closed || this.#peers.get(id) !== peer || peer.dial !== undefined) return;
+    peer.dialBackoffMs = received ? 0 : backoff(peer.dialBackoffMs);
+    peer.dialTimer = setTimeout(() => {
+      peer.dialTimer = undefined;
+      void this.#dial(id, peer);
+    }, peer.dialBackoffMs || MIN_BACKOFF_MS);
   }
 
   /**
@@ -347,11 +543,15 @@ export class PeerSender {
     peer.activeSince = undefined;
     peer.urlIndex++;
     this.#options.onUnreachable(to);
-    peer.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, peer.backoffMs * 2));
+    peer.backoffMs = backoff(peer.backoffMs);
     if (this.#closed || !this.#peers.has(to)) return;
     peer.timer = setTimeout(() => {
       peer.timer = undefined;
       void this.#flush(to, peer);
     }, peer.backoffMs);
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -2,7 +2,7 @@ import { freePort, waitFor } from "@cairn/testkit";
 import { type ServerType, serve } from "@hono/node-server";
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../logger.js";
-import { decodeFrames, encodeFrames, FrameError } from "./frames.js";
+import { decodeFrames, encodeFrames, FrameError, FrameReader } from "./frames.js";
 import { createPeerApi, type PeerHandler } from "./receiver.js";
 import { PeerSender } from "./sender.js";
 
@@ -39,6 +39,7 @@ async function peer(overrides: Partial<PeerHandler> = {}) {
       }
       snapshots.push({ from, message: new TextDecoder().decode(message), bytes, sum });
     },
+    openStream: () => undefined,
     membersJson: () => "[]",
     versionJson: () => '{"etcdserver":"3.4.23","etcdcluster":"3.4.0"}',
     ...overrides,
@@ -70,6 +71,24 @@ describe("frames", () => {
     const frames = [text("one"), new Uint8Array(0), text("three")];
     const decoded = decodeFrames(encodeFrames(frames)).map((f) => new TextDecoder().decode(f));
     expect(decoded).toEqual(["one", "", "three"]);
+  });
+
+  it("splits a stream cut anywhere, skipping keep-alives", () => {
+    const words = ["alpha", "", "b", "gamma-delta", ""];
+    const bytes = encodeFrames(words.map(text));
+    for (const cut of [1, 3, 4, 5, 7, bytes.byteLength]) {
+      const reader = new FrameReader();
+      const out: string[] = [];
+      for (let at = 0; at < bytes.byteLength; at += cut) {
+        for (const f of reader.push(bytes.subarray(at, at + cut))) {
+          out.push(new TextDecoder().decode(f));
+        }
+      }
+      expect(out).toEqual(["alpha", "b", "gamma-delta"]);
+    }
+    const huge = new Uint8Array(4);
+    new DataView(huge.buffer).setUint32(0, 0xffffffff);
+    expect(() => new FrameReader().push(huge)).toThrow(FrameError);
   });
 
   it("refuses truncated bodies", () => {
@@ -132,6 +151,7 @@ describe("peer transport", () => {
       isRemoved: () => false,
       deliver: (_from, m) => received.push(...m.map((x) => new TextDecoder().decode(x))),
       receiveSnapshot: async () => {},
+      openStream: () => undefined,
       membersJson: () => "[]",
       versionJson: () => "{}",
     });
@@ -169,5 +189,103 @@ describe("peer transport", () => {
       { from: A, message: "snap-meta", bytes: chunks * chunk.byteLength, sum: expectedSum },
     ]);
     s.close();
+  });
+
+  /** A member's transport end to end: its peer API served, and its sender dialling streams. */
+  async function member(id: bigint, handler: Partial<PeerHandler> = {}) {
+    const streamed: string[] = [];
+    const posted: string[] = [];
+    const unreachable: bigint[] = [];
+    const removedBy: bigint[] = [];
+    const s = new PeerSender({
+      clusterId: CLUSTER,
+      localId: id,
+      logger: silentLogger,
+      onUnreachable: (p) => unreachable.push(p),
+      onRemoved: (p) => removedBy.push(p),
+      onMessages: (_from, m) => streamed.push(...m.map((x) => new TextDecoder().decode(x))),
+    });
+    const port = await freePort();
+    const app = createPeerApi({
+      clusterId: () => CLUSTER,
+      localId: id,
+      isRemoved: () => false,
+      deliver: (_from, m) => posted.push(...m.map((x) => new TextDecoder().decode(x))),
+      receiveSnapshot: async () => {},
+      openStream: (from) => s.attachStream(from),
+      membersJson: () => "[]",
+      versionJson: () => "{}",
+      ...handler,
+    });
+    servers.push(serve({ fetch: app.fetch, hostname: "127.0.0.1", port }));
+    return { s, url: `http://127.0.0.1:${port}`, streamed, posted, unreachable, removedBy };
+  }
+
+  it("streams messages on the connection the peer holds open, in order", async () => {
+    const a = await member(A);
+    const b = await member(B);
+    a.s.setPeer(B, [b.url]);
+    b.s.setPeer(A, [a.url]);
+    a.s.probe(); // A dials B's stream
+    await waitFor(
+      () => {
+        b.s.send(A, text("hello"));
+        return a.streamed.includes("hello");
+      },
+      { what: "a message on the stream", intervalMs: 50 },
+    );
+    const postedBefore = a.posted.length;
+    for (let i = 0; i < 1000; i++) b.s.send(A, text(`m${i}`));
+    await waitFor(() => a.streamed.includes("m999"), { what: "1000 streamed messages" });
+    expect(a.streamed.filter((m) => m.startsWith("m"))).toEqual(
+      Array.from({ length: 1000 }, (_, i) => `m${i}`),
+    );
+    expect(a.posted.length).toBe(postedBefore);
+    expect(b.s.counters(A)?.sentMessages).toBeGreaterThanOrEqual(1000);
+    a.s.close();
+    b.s.close();
+  });
+
+  it("falls back to requests when the reading side goes away", async () => {
+    const a = await member(A);
+    const b = await member(B);
+    a.s.setPeer(B, [b.url]);
+    b.s.setPeer(A, [a.url]);
+    a.s.probe();
+    await waitFor(
+      () => {
+        b.s.send(A, text("hello"));
+        return a.streamed.includes("hello");
+      },
+      { what: "a message on the stream", intervalMs: 50 },
+    );
+    a.s.close(); // hangs up its stream from B; its peer API still answers
+    await waitFor(() => b.unreachable.includes(A), { what: "the broken stream reported" });
+    await waitFor(
+      () => {
+        b.s.send(A, text("by-post"));
+        return a.posted.includes("by-post");
+      },
+      { what: "delivery by POST", intervalMs: 50 },
+    );
+    b.s.close();
+  });
+
+  it("refuses a stream to a member of another cluster or a removed member", async () => {
+    const other = await member(B, { clusterId: () => 0x1234n });
+    const a = await member(A);
+    a.s.setPeer(B, [other.url]);
+    other.s.setPeer(A, [a.url]);
+    a.s.probe();
+    const gone = await member(B, { isRemoved: (id) => id === A });
+    const c = await member(A);
+    c.s.setPeer(B, [gone.url]);
+    gone.s.setPeer(A, [c.url]);
+    c.s.probe();
+    await waitFor(() => c.removedBy.includes(B), { what: "removal reported by the stream" });
+    other.s.send(A, text("stranger"));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(a.streamed).toEqual([]);
+    for (const x of [a, other, gone, c]) x.s.close();
   });
 });
