@@ -29,12 +29,7 @@ import {
 import { createJsonLogger, type Logger } from "./log/index.js";
 import { MemberBackend } from "./member-backend.js";
 import { hasProxyData, type RunningProxy, startProxy } from "./proxy/index.js";
-import {
-  detectRuntime,
-  type FetchHandler,
-  type Listener,
-  type RuntimeAdapter,
-} from "./runtime/index.js";
+import { detectRuntime, type Listener, type RuntimeAdapter } from "./runtime/index.js";
 
 /** Cairn's own version, printed by `--version`. */
 const CAIRN_VERSION = "0.1.0";
@@ -223,7 +218,10 @@ async function srvCluster(
  * ReadyNotify: a client never meets a member the cluster does not list yet.
  * A restarted member whose records already hold its attributes serves at once.
  */
-function untilPublished(member: Member, handler: FetchHandler): FetchHandler {
+function untilPublished<A extends unknown[]>(
+  member: Member,
+  handler: (request: Request, ...rest: A) => Response | Promise<Response>,
+): (request: Request, ...rest: A) => Response | Promise<Response> {
   let ready = false;
   let stopped = false;
   const published = new Promise<void>((resolve) => {
@@ -243,7 +241,10 @@ function untilPublished(member: Member, handler: FetchHandler): FetchHandler {
     });
     check();
   });
-  return (request) => (ready ? handler(request) : published.then(() => handler(request)));
+  // Every argument passes through: the Node adapter hands the raw request
+  // (method, target bytes) to the app beside the Web Request.
+  return (request, ...rest) =>
+    ready ? handler(request, ...rest) : published.then(() => handler(request, ...rest));
 }
 
 async function run(rt: RuntimeAdapter): Promise<number> {
