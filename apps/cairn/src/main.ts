@@ -243,7 +243,8 @@ function untilPublished(member: Member, handler: FetchHandler): FetchHandler {
     });
     check();
   });
-  return (request) => (ready ? handler(request) : published.then(() => handler(request)));
+  return (request, env) =>
+    ready ? handler(request, env) : published.then(() => handler(request, env));
 }
 
 async function run(rt: RuntimeAdapter): Promise<number> {
