@@ -231,6 +231,10 @@ export class Member {
       checkQuorum: true,
       maxSizePerMsg: 1024 * 1024,
       maxInflightMsgs: 512,
+      // Committed entries are handed out (and, after a restart, read back from
+      // SQLite) in batches of this many bytes: small enough that a replay's
+      // entries die young instead of being promoted by the garbage collector.
+      maxCommittedSizePerReady: 4 * 1024 * 1024,
     });
     this.#sender = new PeerSender({
       clusterId: ids.clusterId,
