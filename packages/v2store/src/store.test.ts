@@ -435,7 +435,6 @@ describe("watcher hub and history", () => {
     expect(s.stats().watchers).toBe(0);
   });
 
-
   it("a fan-out whose listeners cancel themselves on delivery counts and reaches every watcher", () => {
     const s = new V2Store();
     const got: number[][] = [];
@@ -459,12 +458,16 @@ describe("watcher hub and history", () => {
     // one watcher that stays and one that cancels another from its listener
     const kept: number[] = [];
     s.watch("/fan", { recursive: true, stream: true }, collect([]));
-    s.watch("/fan", { recursive: true, stream: true }, {
-      event: (e) => {
-        kept.push(e.node.modifiedIndex);
-        return true;
+    s.watch(
+      "/fan",
+      { recursive: true, stream: true },
+      {
+        event: (e) => {
+          kept.push(e.node.modifiedIndex);
+          return true;
+        },
       },
-    });
+    );
     expect(s.stats().watchers).toBe(52);
     ok(s, put("/fan/a", { value: "1" }));
     expect(s.stats().watchers).toBe(2);
