@@ -233,6 +233,10 @@ export class Member {
       checkQuorum: true,
       maxSizePerMsg: 1024 * 1024,
       maxInflightMsgs: 512,
+      // Committed entries are handed out (and, after a restart, read back from
+      // SQLite) in batches of this many bytes: small enough that a replay's
+      // entries die young instead of being promoted by the garbage collector.
+      maxCommittedSizePerReady: 4 * 1024 * 1024,
     });
     this.#sender = new PeerSender({
       clusterId: ids.clusterId,
@@ -726,6 +730,7 @@ export class Member {
         const rd = this.#raft.ready();
         await this.#handleReady(rd);
         this.#raft.advance(rd);
+        if (rd.committedEntries.length > 0) this.#campaignIfAlone();
       }
     } catch (error) {
       this.#fatal = error instanceof Error ? error : new Error(String(error));
@@ -760,7 +765,6 @@ export class Member {
       this.#applied = rd.committedEntries[rd.committedEntries.length - 1]!.index;
       this.#releaseReads();
       await this.#maybeSnapshot();
-      this.#campaignIfAlone();
     }
     for (const rs of rd.readStates) this.#onReadState(rs.index, rs.context);
   }
@@ -768,9 +772,14 @@ export class Member {
   /**
    * A member that is the only voter need not wait an election timeout to
    * lead (after a restart too); checked once its configuration is applied.
+   * Called after `advance()` and only once every committed entry is applied:
+   * raft refuses to campaign while a configuration change is unapplied, and
+   * finds that out by reading every unapplied entry back from the log (a
+   * whole restart's worth while replaying).
    */
   #campaignIfAlone(): void {
     if (this.#campaigned || this.#leader !== NONE) return;
+    if (this.#applied < this.#raft.status().commit) return;
     const { voters } = this.#raft.confState();
     if (voters.length === 1 && voters[0] === this.id) {
       this.#campaigned = true;

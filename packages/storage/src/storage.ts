@@ -150,6 +150,9 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /** Rows per multi-row INSERT (5 parameters each, far below SQLite's variable limit). */
 const INSERT_ROWS = 64;
 
+/** Largest page of entries {@link RaftStorage.entries} reads in one query when bounded. */
+const MAX_PAGE_ROWS = 2048;
+
 const EMPTY_CONF: ConfState = { voters: [], learners: [] };
 
 /** Paths open in this process: SQLite's lock does not stop a second connection from another SQLite copy in the same process. */
@@ -625,11 +628,15 @@ export class RaftStorage {
     if (hi > this.#lastIndex + 1) throw new LogUnavailableError(hi - 1, this.#lastIndex);
     const out: Entry[] = [];
     if (lo === hi) return out;
-    const page = Number.isFinite(maxBytes) ? 64 : hi - lo;
+    // A bounded read starts with a small page (a message's worth) and doubles
+    // it while the budget lasts: a restart's replay reads the log in a few
+    // large queries instead of one per 64 entries.
+    let page = Number.isFinite(maxBytes) ? 64 : hi - lo;
     let bytes = 0;
     let next = lo;
     while (next < hi) {
       const rows = this.#q.range.all(next, hi, Math.min(page, hi - next));
+      page = Math.min(page * 2, MAX_PAGE_ROWS);
       if (rows.length === 0) {
         throw new CorruptionError(this.#path, `log entry ${next} is missing`);
       }

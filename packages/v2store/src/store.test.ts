@@ -435,6 +435,49 @@ describe("watcher hub and history", () => {
     expect(s.stats().watchers).toBe(0);
   });
 
+  it("a fan-out whose listeners cancel themselves on delivery counts and reaches every watcher", () => {
+    const s = new V2Store();
+    const got: number[][] = [];
+    const watchRound = () => {
+      for (let i = 0; i < 50; i++) {
+        got[i] ??= [];
+        const w = s.watch(
+          "/fan",
+          { recursive: true },
+          {
+            event: (e) => {
+              got[i]!.push(e.node.modifiedIndex);
+              w.cancel(); // as the HTTP layer does when it finishes a response
+              return true;
+            },
+          },
+        );
+      }
+    };
+    watchRound();
+    // one watcher that stays and one that cancels another from its listener
+    const kept: number[] = [];
+    s.watch("/fan", { recursive: true, stream: true }, collect([]));
+    s.watch(
+      "/fan",
+      { recursive: true, stream: true },
+      {
+        event: (e) => {
+          kept.push(e.node.modifiedIndex);
+          return true;
+        },
+      },
+    );
+    expect(s.stats().watchers).toBe(52);
+    ok(s, put("/fan/a", { value: "1" }));
+    expect(s.stats().watchers).toBe(2);
+    watchRound();
+    expect(s.stats().watchers).toBe(52);
+    ok(s, put("/fan/b", { value: "2" }));
+    expect(s.stats().watchers).toBe(2);
+    expect(got.every((g) => g.length === 2 && g[0] === 1 && g[1] === 2)).toBe(true);
+    expect(kept).toEqual([1, 2]);
+  });
   it("401 with etcd's cause once waitIndex leaves the history; a larger history keeps more", () => {
     const s = new V2Store({ historySize: 5 });
     for (let i = 0; i < 8; i++) ok(s, put("/k", { value: String(i) }));

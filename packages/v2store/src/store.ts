@@ -903,17 +903,28 @@ export class V2Store {
     if (list === undefined) return;
     const originalPath = e.node.key === nodePath;
     if (!originalPath && isHiddenBelow(nodePath, e.node.key)) return;
+    // Finished watchers are marked here and taken out of the list in one
+    // pass afterwards: one splice each made a fan-out quadratic.
+    let finished = false;
     for (const w of [...list]) {
       if (w.removed) continue;
       if ((w.recursive || originalPath || deleted) && e.node.modifiedIndex >= w.sinceIndex) {
         const accepted = w.listener.event(e);
-        if (!accepted) {
-          this.removeWatcher(w);
-          w.listener.closed?.();
-        } else if (!w.stream) {
-          this.removeWatcher(w);
+        if ((!accepted || !w.stream) && !w.removed) {
+          // (the listener may have cancelled it itself meanwhile)
+          w.removed = true;
+          this.watcherCount--;
+          finished = true;
         }
+        if (!accepted) w.listener.closed?.();
       }
+    }
+    if (finished) {
+      const current = this.watchers.get(nodePath);
+      if (current === undefined) return;
+      const live = current.filter((w) => !w.removed);
+      if (live.length === 0) this.watchers.delete(nodePath);
+      else this.watchers.set(nodePath, live);
     }
   }
 }

@@ -1,7 +1,12 @@
 import type { DnsResolver, ResolverAddress } from "./dns.js";
 
-/** A request handler in the Web-standard shape every runtime serves. */
-export type FetchHandler = (request: Request) => Response | Promise<Response>;
+/**
+ * A request handler in the Web-standard shape every runtime serves. `env` is
+ * what the runtime's server passes along (on Node, `@hono/node-server`'s
+ * `{ incoming, outgoing }`: the v2 app reads the raw request-target from it).
+ * Wrappers must pass it on.
+ */
+export type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
 
 /** A listening server started through a {@link RuntimeAdapter}. */
 export interface Listener {

@@ -301,6 +301,11 @@ export const cases: readonly ConformanceCase[] = [
         assert.equal(s.entries(1, 201, 30).length, 3);
         assert.equal(s.entries(5, 201, 0).length, 1);
         assert.equal(s.entries(1, 201, 1005).length, 100);
+        // across several read pages (they grow while the budget lasts)
+        assert.deepEqual(
+          s.entries(2, 201, 1_985).map((e) => e.index),
+          Array.from({ length: 198 }, (_, i) => i + 2),
+        );
         assert.deepEqual(
           s.entries(50, 60, 1_000_000).map((e) => e.index),
           [50, 51, 52, 53, 54, 55, 56, 57, 58, 59],
