@@ -855,15 +855,22 @@ export class Member {
     // flushed (fdatasync of the WAL) off the event loop, which meanwhile
     // serves reads, receives acknowledgements and queues proposals; nothing
     // that depends on it (advance, the messages after it) runs before. A lone
-    // write on a single member has nothing to overlap and is flushed inline:
-    // the hop to the thread pool and back would only add to its latency.
+    // write (one entry, at most one request waiting here) on a single member
+    // or a follower has nothing to overlap and is flushed inline: the hop to
+    // the thread pool and back would only add to its latency. A leader with
+    // followers does not block: its appends, sent before the flush, leave
+    // the peer streams only once the event loop turns.
     this.#storage.append(
       { ...(hardState === undefined ? {} : { hardState }), entries: rd.entries },
       { sync: false },
     );
     this.#logView.remember(rd.entries);
     if (rd.mustSync) {
-      if (this.#waiters.size > 1 || this.#raft.confState().voters.length > 1) {
+      if (
+        this.#waiters.size > 1 ||
+        rd.entries.length > 1 ||
+        (this.#role === StateRole.Leader && this.#raft.confState().voters.length > 1)
+      ) {
         await this.#storage.flush();
       } else {
         this.#storage.flushSync();
