@@ -863,10 +863,7 @@ export class Member {
     );
     this.#logView.remember(rd.entries);
     if (rd.mustSync) {
-      if (
-        this.#waiters.size > 1 ||
-        this.#raft.confState().voters.length > 1
-      ) {
+      if (this.#waiters.size > 1 || this.#raft.confState().voters.length > 1) {
         await this.#storage.flush();
       } else {
         this.#storage.flushSync();
