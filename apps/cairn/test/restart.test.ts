@@ -147,6 +147,7 @@ describe("wiped data directory", () => {
     // The others are untouched.
     const live = c.members.filter((m) => m !== victim);
     await c.waitHealthy(live);
-    expect((await put(live[0]!, "/still", { value: "ok" })).status).toBe(201);
+    const still = await put(live[0]!, "/still", { value: "ok" });
+    expect(still.status, still.text).toBe(201);
   }, 90_000);
 });
