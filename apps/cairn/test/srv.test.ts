@@ -14,6 +14,7 @@
 import {
   type DnsServer,
   freePorts,
+  memberFlags,
   RUNTIMES,
   type Runtime,
   type SrvRecordSpec,
@@ -62,18 +63,7 @@ async function srvMembers(
     const peerUrl = `http://127.0.0.1:${ports[2 * i + 1]}`;
     const m = new CairnMember({ name: `s${i + 1}`, clientUrl, peerUrl, runtime }, []);
     m.args = [
-      "--name",
-      m.name,
-      "--data-dir",
-      m.dataDir,
-      "--listen-client-urls",
-      clientUrl,
-      "--advertise-client-urls",
-      clientUrl,
-      "--listen-peer-urls",
-      peerUrl,
-      "--initial-advertise-peer-urls",
-      peerUrl,
+      ...memberFlags(m),
       "--discovery-srv",
       DOMAIN,
       ...(options.suffix === undefined ? [] : ["--discovery-srv-name", options.suffix]),

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import {
   freePorts,
+  memberFlags,
   programOrSkip,
   startEtcd,
   startProcess,
@@ -37,18 +38,7 @@ async function startCairnMember(): Promise<ExternalStore> {
     name: "cairn",
     args: [
       CAIRN,
-      "--name",
-      "c1",
-      "--data-dir",
-      dir.path,
-      "--listen-client-urls",
-      clientUrl,
-      "--advertise-client-urls",
-      clientUrl,
-      "--listen-peer-urls",
-      peerUrl,
-      "--initial-advertise-peer-urls",
-      peerUrl,
+      ...memberFlags({ name: "c1", dataDir: dir.path, clientUrl, peerUrl }),
       "--initial-cluster",
       `c1=${peerUrl}`,
     ],

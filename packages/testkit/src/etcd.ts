@@ -39,6 +39,36 @@ export interface StartEtcdOptions {
   namePrefix?: string;
 }
 
+/** What {@link memberFlags} needs of a member. */
+export interface MemberAddress {
+  readonly name: string;
+  readonly dataDir: string;
+  readonly clientUrl: string;
+  readonly peerUrl: string;
+}
+
+/**
+ * etcd's identity and address flags of one member on loopback: its name,
+ * data directory, and the client and peer URLs it listens on and advertises.
+ * Cairn members take exactly the same flags.
+ */
+export function memberFlags(m: MemberAddress): string[] {
+  return [
+    "--name",
+    m.name,
+    "--data-dir",
+    m.dataDir,
+    "--listen-client-urls",
+    m.clientUrl,
+    "--advertise-client-urls",
+    m.clientUrl,
+    "--listen-peer-urls",
+    m.peerUrl,
+    "--initial-advertise-peer-urls",
+    m.peerUrl,
+  ];
+}
+
 /** The etcd binary (Debian's etcd-server package), or undefined. */
 export function etcdProgram() {
   return findProgram("etcd");
@@ -70,18 +100,7 @@ export async function startEtcdCluster(
     dirs.push(dir);
     const args = [
       ...("command" in etcd ? (etcd.args ?? []) : []),
-      "--name",
-      spec.name,
-      "--data-dir",
-      dir.path,
-      "--listen-client-urls",
-      spec.clientUrl,
-      "--advertise-client-urls",
-      spec.clientUrl,
-      "--listen-peer-urls",
-      spec.peerUrl,
-      "--initial-advertise-peer-urls",
-      spec.peerUrl,
+      ...memberFlags({ ...spec, dataDir: dir.path }),
       "--initial-cluster",
       initialCluster,
       "--initial-cluster-token",

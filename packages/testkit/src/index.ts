@@ -15,6 +15,8 @@ export {
   type EtcdCluster,
   type EtcdMember,
   etcdProgram,
+  type MemberAddress,
+  memberFlags,
   type StartEtcdOptions,
   startEtcd,
   startEtcdCluster,

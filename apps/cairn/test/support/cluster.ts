@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import {
   freePorts,
   type ManagedProcess,
+  memberFlags,
   type Runtime,
   startProcess,
   type TempDir,
@@ -229,22 +230,8 @@ function memberAddressArgs(m: {
   peerUrl: string;
   dataDir: string;
 }): [string[], string[]] {
-  const head = [
-    "--name",
-    m.name,
-    "--data-dir",
-    m.dataDir,
-    "--listen-client-urls",
-    m.clientUrl,
-    "--advertise-client-urls",
-    m.clientUrl,
-    "--listen-peer-urls",
-    m.peerUrl,
-    "--initial-advertise-peer-urls",
-    m.peerUrl,
-  ];
   return [
-    head,
+    memberFlags(m),
     ["--heartbeat-interval", String(HEARTBEAT_MS), "--election-timeout", String(ELECTION_MS)],
   ];
 }

@@ -19,7 +19,15 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { send } from "./http.js";
-import { freePorts, programOrSkip, startEtcd, startProcess, tempDir, waitFor } from "./testkit.js";
+import {
+  freePorts,
+  memberFlags,
+  programOrSkip,
+  startEtcd,
+  startProcess,
+  tempDir,
+  waitFor,
+} from "./testkit.js";
 
 /** Which implementation a target is. */
 export type TargetName = "etcd" | "cairn" | "cairn-member";
@@ -121,18 +129,7 @@ async function startMember(options: CairnOptions): Promise<Target> {
   const name = "cairn1";
   const args = [
     MEMBER_BINARY,
-    "--name",
-    name,
-    "--data-dir",
-    dir.path,
-    "--listen-client-urls",
-    clientUrl,
-    "--advertise-client-urls",
-    clientUrl,
-    "--listen-peer-urls",
-    peerUrl,
-    "--initial-advertise-peer-urls",
-    peerUrl,
+    ...memberFlags({ name, dataDir: dir.path, clientUrl, peerUrl }),
     "--initial-cluster",
     `${name}=${peerUrl}`,
     "--initial-cluster-token",

@@ -3,6 +3,7 @@ export {
   findProgram,
   freePorts,
   type ManagedProcess,
+  memberFlags,
   programOrSkip,
   sleep,
   startEtcd,
