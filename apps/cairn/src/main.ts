@@ -4,7 +4,7 @@
  * member out. The only file that knows which runtime it is on (through the
  * adapter it picks once) and that calls `serve`.
  */
-import { createKvApi } from "@cairn/kv-api";
+import { createKeysRoute, createKvApi, type KeysRoute } from "@cairn/kv-api";
 import { BootstrapError, computeMemberId, formatId, Member } from "@cairn/server";
 import {
   type Config,
@@ -218,10 +218,14 @@ async function srvCluster(
  * ReadyNotify: a client never meets a member the cluster does not list yet.
  * A restarted member whose records already hold its attributes serves at once.
  */
-function untilPublished<A extends unknown[]>(
-  member: Member,
-  handler: (request: Request, ...rest: A) => Response | Promise<Response>,
-): (request: Request, ...rest: A) => Response | Promise<Response> {
+function publishGate(member: Member): {
+  /** `handler`, holding requests until the member has published. */
+  hold<A extends unknown[]>(
+    handler: (request: Request, ...rest: A) => Response | Promise<Response>,
+  ): (request: Request, ...rest: A) => Response | Promise<Response>;
+  /** `route`, declining requests (to the held handler) until the member has published. */
+  keys(route: KeysRoute): KeysRoute;
+} {
   let ready = false;
   let stopped = false;
   const published = new Promise<void>((resolve) => {
@@ -241,10 +245,15 @@ function untilPublished<A extends unknown[]>(
     });
     check();
   });
-  // Every argument passes through: the Node adapter hands the raw request
-  // (method, target bytes) to the app beside the Web Request.
-  return (request, ...rest) =>
-    ready ? handler(request, ...rest) : published.then(() => handler(request, ...rest));
+  return {
+    // Every argument passes through: the Node adapter hands the raw request
+    // (method, target bytes) to the app beside the Web Request.
+    hold:
+      (handler) =>
+      (request, ...rest) =>
+        ready ? handler(request, ...rest) : published.then(() => handler(request, ...rest)),
+    keys: (route) => (call) => (ready ? route(call) : undefined),
+  };
 }
 
 async function run(rt: RuntimeAdapter): Promise<number> {
@@ -350,10 +359,13 @@ async function run(rt: RuntimeAdapter): Promise<number> {
       listeners.push(await rt.serve(peerApp.fetch, hostPort(url)));
       log.info("listening for peers", { address: url });
     }
-    const app = createKvApi(new MemberBackend(member), { cors: config.cors });
-    const serveClients = untilPublished(member, app.fetch);
+    const backend = new MemberBackend(member);
+    const app = createKvApi(backend, { cors: config.cors });
+    const gate = publishGate(member);
+    const serveClients = gate.hold(app.fetch);
+    const keys = gate.keys(createKeysRoute(backend, { cors: config.cors }));
     for (const url of config.listenClientUrls) {
-      listeners.push(await rt.serve(serveClients, hostPort(url)));
+      listeners.push(await rt.serve(serveClients, { ...hostPort(url), keys }));
       log.info("serving client traffic insecurely; this is strongly discouraged!", {
         address: url,
       });

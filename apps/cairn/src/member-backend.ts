@@ -70,8 +70,7 @@ export class MemberBackend implements Backend {
   }
 
   #head(): { raftIndex: number; raftTerm: number } {
-    const s = this.member.status();
-    return { raftIndex: s.commitIndex, raftTerm: s.term };
+    return this.member.raftHead();
   }
 
   #timeout(): KeyResult {

@@ -1,11 +1,10 @@
-import { ErrorCode, formatRfc3339Nano, type Micros, v2ErrorData } from "@cairn/v2store";
+import { formatRfc3339Nano, type Micros } from "@cairn/v2store";
 import { type Context, Hono } from "hono";
 import type { Backend, MemberInfo, SelfStats } from "./backend.js";
-import { decodeGoUtf8, FormError, unescapeBytes } from "./form.js";
 import { goJsonKind, goJsonSyntaxError } from "./gojson.js";
 import {
+  answerResponse,
   type BaseHeaders,
-  corsHeaders,
   escapeGoPath,
   goHttpError,
   json,
@@ -16,8 +15,9 @@ import {
   notFoundPage,
   toByteString,
 } from "./http.js";
-import { goString, renderError, renderMessage } from "./json.js";
-import { handleKeys } from "./keys.js";
+import { goString, renderMessage } from "./json.js";
+import { handleKeys, type KeysAnswer, thrownAnswer, watchBody } from "./keys.js";
+import { corsBase, isKeysPath, parseTarget } from "./keys-route.js";
 import { nowMicros } from "./time.js";
 
 /** Options of {@link createKvApi}. */
@@ -56,11 +56,6 @@ const EMPTY: BaseHeaders = {};
 /** Go's textproto.CanonicalMIMEHeaderKey: `x-etcd-index` → `X-Etcd-Index`. */
 export function canonicalHeaderKey(k: string): string {
   return k.replace(/(^|-)([a-z])/g, (_m, sep: string, ch: string) => sep + ch.toUpperCase());
-}
-
-/** `/v2/keys` itself or a path below it. */
-function isKeysPath(path: string): boolean {
-  return path === "/v2/keys" || path.startsWith("/v2/keys/");
 }
 
 function defaultTarget(c: Context): string | undefined {
@@ -174,9 +169,7 @@ function validatePeerURLs(raw: unknown): string[] | string {
  * runtime specific.
  */
 export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<Env> {
-  const cors = options.cors ?? ["*"];
-  const allowAll = cors.includes("*");
-  const starHeaders = corsHeaders("*");
+  const baseFor = corsBase(options.cors ?? ["*"]);
   const clock = options.clock ?? nowMicros;
   const readTarget = options.requestTarget ?? defaultTarget;
 
@@ -184,46 +177,26 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
 
   app.onError((err, c) => {
     // Anything unexpected becomes an etcd-shaped error, never a stack trace.
-    const base = c.get("base") ?? EMPTY;
-    if (err instanceof FormError) {
-      return json(base, 400, renderError(v2ErrorData(ErrorCode.InvalidForm, err.message, 0)));
-    }
-    return json(
-      base,
-      500,
-      renderError(
-        v2ErrorData(ErrorCode.RaftInternal, err instanceof Error ? err.message : String(err), 0),
-      ),
-    );
+    return answerResponse(thrownAnswer(c.get("base") ?? EMPTY, err));
   });
   app.notFound((c) => notFoundPage(c.get("base") ?? EMPTY));
 
   // Go's server and mux run before any handler: request-target decoding (a
   // bad escape is a bare 400), CORS, OPTIONS, and 301 for unclean paths.
   app.use(async (c, next) => {
-    let base: BaseHeaders = EMPTY;
-    if (allowAll) base = starHeaders;
-    else {
-      const origin = c.req.header("Origin");
-      if (origin !== undefined && cors.includes(origin)) base = corsHeaders(origin);
-    }
+    const base = baseFor(() => c.req.header("Origin"));
     c.set("base", base);
     // Go compares methods case-sensitively (`put` is not PUT); fetch's
     // Request upper-cases the standard ones, so prefer the raw token.
     c.set("method", readMethod(c) ?? c.req.method);
-    const target = targetBytes(readTarget(c) ?? targetFromUrl(c.req.url));
-    const q = target.indexOf("?");
-    const rawPath = q === -1 ? target : target.slice(0, q);
-    const rawQuery = q === -1 ? "" : target.slice(q + 1);
-    let path: string;
-    try {
-      path = decodeGoUtf8(unescapeBytes(rawPath, false));
-    } catch {
+    const target = parseTarget(targetBytes(readTarget(c) ?? targetFromUrl(c.req.url)));
+    if (target === undefined) {
       return new Response("400 Bad Request", {
         status: 400,
         headers: { "Content-Type": "text/plain; charset=utf-8", Connection: "close" },
       });
     }
+    const { rawPath, rawQuery, path } = target;
     if (c.get("method") === "OPTIONS") {
       return new Response(null, { status: 200, headers: { ...base, "Content-Length": "0" } });
     }
@@ -255,9 +228,17 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
 
   // ---- /v2/keys ----------------------------------------------------------
   const keys = new Hono<Env>();
-  const keysHandler = (c: Context<Env>) => {
+  const keysResponse = (c: Context<Env>, answer: KeysAnswer): Response => {
+    const w = answer.watch;
+    if (w === undefined) return answerResponse(answer);
+    const signal = c.req.raw.signal;
+    if (signal.aborted) w.cancel();
+    else signal.addEventListener("abort", () => w.cancel(), { once: true });
+    return new Response(watchBody(w), { status: answer.status, headers: answer.headers });
+  };
+  const keysHandler = async (c: Context<Env>) => {
     const path = c.get("path");
-    return handleKeys({ backend, clock }, c.get("base"), {
+    const answer = await handleKeys({ backend, clock }, c.get("base"), {
       method: c.get("method"),
       rest: path.slice("/v2/keys".length),
       rawQuery: c.get("rawQuery"),
@@ -265,8 +246,8 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
       body: () => c.req.raw.body,
       bodyBytes: () => c.req.raw.arrayBuffer(),
       contentLength: c.req.header("Content-Length") ?? null,
-      signal: () => c.req.raw.signal,
     });
+    return keysResponse(c, answer);
   };
   keys.all("/", keysHandler);
   keys.all("/*", keysHandler);

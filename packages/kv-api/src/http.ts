@@ -34,6 +34,40 @@ export function goBody(text: string): string | ReadableStream<Uint8Array> {
   });
 }
 
+/**
+ * An answer before any server writes it: status, headers in the order they
+ * go on the wire, and the body text (`null`: none). The Hono app turns it
+ * into a Response ({@link answerResponse}); a server may also write it
+ * directly (the Node keys route does).
+ */
+export interface PlainAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string | null;
+}
+
+/** A {@link PlainAnswer} as a Response, sized like Go's ({@link goBody}). */
+export function answerResponse(a: PlainAnswer): Response {
+  return new Response(a.body === null ? null : goBody(a.body), {
+    status: a.status,
+    headers: a.headers,
+  });
+}
+
+/** Go's `http.Error` as an answer: text body plus newline, nosniff. */
+export function goHttpErrorAnswer(
+  base: BaseHeaders,
+  status: number,
+  text: string,
+  extra?: Record<string, string>,
+): PlainAnswer {
+  return {
+    status,
+    headers: { ...base, "Content-Type": TEXT, "X-Content-Type-Options": "nosniff", ...extra },
+    body: `${text}\n`,
+  };
+}
+
 /** Go's `http.Error`: text body plus newline, nosniff. */
 export function goHttpError(
   base: BaseHeaders,
@@ -41,15 +75,7 @@ export function goHttpError(
   text: string,
   extra?: Record<string, string>,
 ): Response {
-  return new Response(`${text}\n`, {
-    status,
-    headers: {
-      ...base,
-      "Content-Type": TEXT,
-      "X-Content-Type-Options": "nosniff",
-      ...extra,
-    },
-  });
+  return answerResponse(goHttpErrorAnswer(base, status, text, extra));
 }
 
 /** Go's 405 with the `Allow` list (spec §1.1). */

@@ -16,7 +16,14 @@ export type {
   WatchSink,
   WatchStart,
 } from "./backend.js";
-export { corsHeaders } from "./http.js";
+export { corsHeaders, type PlainAnswer } from "./http.js";
 export { goString, renderError, renderEvent, renderNode } from "./json.js";
+export {
+  type KeysAnswer,
+  KeysWatch,
+  WATCH_BUFFER,
+  type WatchOutput,
+} from "./keys.js";
+export { createKeysRoute, type KeysCall, type KeysRoute } from "./keys-route.js";
 export { LocalBackend, type LocalBackendOptions } from "./local-backend.js";
 export { type RaftHead, readStore, watchStore } from "./store-backend.js";

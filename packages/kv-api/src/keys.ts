@@ -16,7 +16,7 @@ import {
   parseMediaType,
   parseQueryInto,
 } from "./form.js";
-import { type BaseHeaders, goBody, methodNotAllowed } from "./http.js";
+import { type BaseHeaders, goHttpErrorAnswer, type PlainAnswer } from "./http.js";
 import { renderError, renderEvent } from "./json.js";
 
 /** Go's limit on urlencoded form bodies (net/http parsePostForm). */
@@ -38,15 +38,21 @@ export interface KeysRequest {
   contentType: string | null;
   /** The body, fetched only when a form must be read (touching it can be costly for a server's lazy Request). */
   body: () => ReadableStream<Uint8Array> | null;
-  /** The whole body at once (fast on node-server); used when `contentLength` is known and small. */
-  bodyBytes: () => Promise<ArrayBuffer>;
+  /** The whole body at once; used when `contentLength` is known and at most 10 MiB. */
+  bodyBytes: () => Promise<ArrayBuffer | Uint8Array>;
   contentLength: string | null;
-  /** Aborts when the client goes away; fetched only for watches. */
-  signal: () => AbortSignal;
 }
 
-function errorResponse(base: BaseHeaders, clusterId: string, e: V2ErrorData): Response {
-  return new Response(goBody(renderError(e)), {
+/**
+ * What `/v2/keys` answers, before any server writes it. A watch answers its
+ * headers at once (`body` null) and then writes events through `watch`.
+ */
+export interface KeysAnswer extends PlainAnswer {
+  readonly watch?: KeysWatch;
+}
+
+function errorResponse(base: BaseHeaders, clusterId: string, e: V2ErrorData): KeysAnswer {
+  return {
     status: statusOfErrorCode(e.errorCode),
     headers: {
       ...base,
@@ -54,7 +60,25 @@ function errorResponse(base: BaseHeaders, clusterId: string, e: V2ErrorData): Re
       "X-Etcd-Cluster-Id": clusterId,
       "X-Etcd-Index": String(e.index),
     },
-  });
+    body: renderError(e),
+  };
+}
+
+/**
+ * The answer to a request whose handling threw: a form the server could not
+ * read is etcd's 400 (error 209); anything else is error 300 ("Raft Internal
+ * Error") carrying the message with a 500, never a stack trace.
+ */
+export function thrownAnswer(base: BaseHeaders, err: unknown): PlainAnswer {
+  const data =
+    err instanceof FormError
+      ? v2ErrorData(ErrorCode.InvalidForm, err.message, 0)
+      : v2ErrorData(ErrorCode.RaftInternal, err instanceof Error ? err.message : String(err), 0);
+  return {
+    status: err instanceof FormError ? 400 : 500,
+    headers: { ...base, "Content-Type": "application/json" },
+    body: renderError(data),
+  };
 }
 
 function requestError(code: number, cause: string): V2ErrorData {
@@ -168,10 +192,12 @@ export async function handleKeys(
   ctx: KeysContext,
   base: BaseHeaders,
   req: KeysRequest,
-): Promise<Response> {
+): Promise<KeysAnswer> {
   const m = req.method;
   if (m !== "GET" && m !== "HEAD" && m !== "PUT" && m !== "POST" && m !== "DELETE") {
-    return methodNotAllowed(base, "HEAD,GET,PUT,POST,DELETE");
+    return goHttpErrorAnswer(base, 405, "Method Not Allowed", {
+      Allow: "HEAD,GET,PUT,POST,DELETE",
+    });
   }
   const clusterId = ctx.backend.clusterId;
   const time = ctx.clock();
@@ -286,7 +312,7 @@ export async function handleKeys(
   const backend = ctx.backend;
   if (m === "GET" || m === "HEAD") {
     if (flags.wait) {
-      return watch(ctx, base, key, flags.recursive!, flags.stream!, waitIndex ?? 0, req.signal());
+      return watch(ctx, base, key, flags.recursive!, flags.stream!, waitIndex ?? 0);
     }
     const r = await backend.read(
       { key, recursive: flags.recursive!, sorted: flags.sorted!, time },
@@ -320,7 +346,7 @@ function keyResult(
   r: KeyResult,
   noValue: boolean,
   head: boolean,
-): Response {
+): KeysAnswer {
   if (r.error !== undefined || r.event === undefined) {
     const e =
       r.error ?? v2ErrorData(ErrorCode.RaftInternal, "received response with no Event/Watcher", 0);
@@ -347,13 +373,13 @@ function keyResult(
   };
   if (head) {
     headers["Content-Length"] = String(new TextEncoder().encode(body).length);
-    return new Response(null, { status: created ? 201 : 200, headers });
+    return { status: created ? 201 : 200, headers, body: null };
   }
-  return new Response(goBody(body), { status: created ? 201 : 200, headers });
+  return { status: created ? 201 : 200, headers, body };
 }
 
 /** Events a stream watcher may have queued before it is dropped (etcd's channel of 100). */
-const WATCH_BUFFER = 100;
+export const WATCH_BUFFER = 100;
 
 /**
  * The reason a finished watch aborts its backend registration with: one
@@ -379,6 +405,142 @@ function eventBytes(e: V2Event): Uint8Array {
   return bytes;
 }
 
+/** Where a watch writes its events: the server's side of a {@link KeysWatch}. */
+export interface WatchOutput {
+  /**
+   * Writes one event. False when the client is too far behind (etcd's
+   * buffer of {@link WATCH_BUFFER} events is full): nothing was written and
+   * the watch ends.
+   */
+  write(bytes: Uint8Array): boolean;
+  /** Ends the response, writing `last` first when given. */
+  end(last?: Uint8Array): void;
+}
+
+/**
+ * A registered watch between its backend registration and the client: the
+ * server writes the answer's headers, then {@link attach}es its output;
+ * events that come before that wait here (at most {@link WATCH_BUFFER}).
+ * The server calls {@link cancel} when the client goes away.
+ */
+export class KeysWatch {
+  readonly #abort = new AbortController();
+  readonly #stream: boolean;
+  #out: WatchOutput | undefined;
+  #early: Uint8Array[] = [];
+  /** No more events: delivered, dropped or cancelled. */
+  #done = false;
+  /** Finished before the output was attached: end it once attached. */
+  #endPending = false;
+
+  constructor(stream: boolean) {
+    this.#stream = stream;
+  }
+
+  /** Aborts when the watch is over; removes the backend registration. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** The backend's side: events, and the end of the watch. */
+  readonly sink = {
+    event: (e: V2Event) => this.#event(eventBytes(e)),
+    end: () => this.#finish(false),
+  };
+
+  #event(bytes: Uint8Array): void {
+    if (this.#done) return;
+    const out = this.#out;
+    if (out === undefined) {
+      if (this.#early.length >= WATCH_BUFFER) {
+        this.#finish(false);
+        return;
+      }
+      this.#early.push(bytes);
+      // A backend delivers at most one event to a one-shot watch and then
+      // forgets it: no abort needed (aborting costs an event dispatch per
+      // watcher in a fan-out).
+      if (!this.#stream) {
+        this.#done = true;
+        this.#endPending = true;
+      }
+      return;
+    }
+    if (!this.#stream) {
+      this.#done = true;
+      out.end(bytes);
+      return;
+    }
+    // The client does not keep up: drop it, as etcd does (spec §7).
+    if (!out.write(bytes)) this.#finish(false);
+  }
+
+  #finish(delivered: boolean): void {
+    if (this.#done) return;
+    this.#done = true;
+    if (!delivered) this.#abort.abort(WATCH_DONE);
+    if (this.#out === undefined) this.#endPending = true;
+    else this.#out.end();
+  }
+
+  /** Starts writing to `out`: first what came before, then live events. */
+  attach(out: WatchOutput): void {
+    this.#out = out;
+    const early = this.#early;
+    this.#early = [];
+    if (this.#endPending) {
+      for (let i = 0; i < early.length - 1; i++) out.write(early[i]!);
+      out.end(early.length > 0 ? early[early.length - 1] : undefined);
+      return;
+    }
+    for (const bytes of early) {
+      if (!out.write(bytes)) {
+        this.#finish(false);
+        return;
+      }
+    }
+  }
+
+  /** The client went away: drop the registration. */
+  cancel(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#abort.abort(WATCH_DONE);
+  }
+}
+
+/**
+ * A watch's events as a response body stream, for servers that take a
+ * Response: it holds at most {@link WATCH_BUFFER} unread events.
+ */
+export function watchBody(w: KeysWatch): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        w.attach({
+          write(bytes) {
+            if ((c.desiredSize ?? 0) <= 0) return false;
+            c.enqueue(bytes);
+            return true;
+          },
+          end(last) {
+            try {
+              if (last !== undefined) c.enqueue(last);
+              c.close();
+            } catch {
+              // already closed or cancelled by the client
+            }
+          },
+        });
+      },
+      cancel() {
+        w.cancel();
+      },
+    },
+    { highWaterMark: WATCH_BUFFER, size: () => 1 },
+  );
+}
+
 async function watch(
   ctx: KeysContext,
   base: BaseHeaders,
@@ -386,65 +548,14 @@ async function watch(
   recursive: boolean,
   stream: boolean,
   sinceIndex: number,
-  requestSignal: AbortSignal,
-): Promise<Response> {
-  const abort = new AbortController();
-  const onRequestAbort = () => abort.abort();
-  if (requestSignal.aborted) abort.abort();
-  else requestSignal.addEventListener("abort", onRequestAbort, { once: true });
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let done = false;
-  /** `delivered`: a one-shot watch got its event, so the backend already dropped it. */
-  const finish = (delivered = false) => {
-    if (done) return;
-    done = true;
-    requestSignal.removeEventListener("abort", onRequestAbort);
-    if (!delivered) abort.abort(WATCH_DONE);
-    try {
-      controller.close();
-    } catch {
-      // already closed or cancelled by the client
-    }
-  };
-  const body = new ReadableStream<Uint8Array>(
-    {
-      start(c) {
-        controller = c;
-      },
-      cancel() {
-        done = true;
-        requestSignal.removeEventListener("abort", onRequestAbort);
-        abort.abort(WATCH_DONE);
-      },
-    },
-    { highWaterMark: WATCH_BUFFER, size: () => 1 },
-  );
-  const sink = {
-    event(e: V2Event) {
-      if (done) return;
-      if ((controller.desiredSize ?? 0) <= 0) {
-        // The client does not keep up: drop it, as etcd does (spec §7).
-        finish();
-        return;
-      }
-      controller.enqueue(eventBytes(e));
-      // A backend delivers at most one event to a one-shot watch and then
-      // forgets it: no abort needed (aborting costs an event dispatch per
-      // watcher in a fan-out).
-      if (!stream) finish(true);
-    },
-    end() {
-      finish();
-    },
-  };
-  const start = await ctx.backend.watch({ key, recursive, stream, sinceIndex }, sink, abort.signal);
+): Promise<KeysAnswer> {
+  const w = new KeysWatch(stream);
+  const start = await ctx.backend.watch({ key, recursive, stream, sinceIndex }, w.sink, w.signal);
   if (start.error !== undefined) {
-    done = true;
-    abort.abort(WATCH_DONE);
-    requestSignal.removeEventListener("abort", onRequestAbort);
+    w.cancel();
     return errorResponse(base, ctx.backend.clusterId, start.error);
   }
-  return new Response(body, {
+  return {
     status: 200,
     headers: {
       ...base,
@@ -454,7 +565,9 @@ async function watch(
       "X-Raft-Index": String(start.raftIndex),
       "X-Raft-Term": String(start.raftTerm),
     },
-  });
+    body: null,
+    watch: w,
+  };
 }
 
 export { FormError };

@@ -649,6 +649,11 @@ export class RaftNode {
     return this.term;
   }
 
+  /** The highest log index known to be committed. */
+  get committed(): number {
+    return this.log.committed;
+  }
+
   // ---------------------------------------------------------------- setup
 
   private bootstrap(peers: BootstrapPeer[], learners: BootstrapPeer[]): void {

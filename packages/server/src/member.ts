@@ -444,6 +444,18 @@ export class Member {
   #lastStatus: MemberStatus | undefined;
 
   /**
+   * The commit index and term every client answer reports (`X-Raft-Index`,
+   * `X-Raft-Term`): what {@link status} says of them, without building the
+   * whole status on each request.
+   */
+  raftHead(): { raftIndex: number; raftTerm: number } {
+    if (this.#stopped && this.#lastStatus !== undefined) {
+      return { raftIndex: this.#lastStatus.commitIndex, raftTerm: this.#lastStatus.term };
+    }
+    return { raftIndex: this.#raft.committed, raftTerm: this.#raft.currentTerm };
+  }
+
+  /**
    * True once this member's name and client URLs are applied in the
    * cluster's records (etcd's ReadyNotify: before that, etcd serves no
    * client traffic, so `/health` stays false).

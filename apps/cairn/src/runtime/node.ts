@@ -11,8 +11,12 @@ export const nodeRuntime: RuntimeAdapter = {
   // Served the way etcd's Go server answers at the HTTP level (unknown
   // methods, raw non-ASCII targets, missing Host, `OPTIONS *`, HTTP/1.0,
   // 1 MiB headers, bad path escapes): a client must not tell Cairn from etcd.
-  async serve(handler, { hostname, port }) {
-    const served = await serveLikeGo(handler, { hostname, port });
+  // Plain key requests go through the keys route straight onto the socket.
+  async serve(handler, { hostname, port, keys }) {
+    const served = await serveLikeGo(
+      handler,
+      keys === undefined ? { hostname, port } : { hostname, port, keys },
+    );
     return { close: () => served.close() };
   },
   onShutdown(fn) {

@@ -1,3 +1,4 @@
+import type { KeysRoute } from "@cairn/kv-api";
 import type { DnsResolver, ResolverAddress } from "./dns.js";
 
 /**
@@ -21,7 +22,16 @@ export interface RuntimeAdapter {
   readonly name: "node" | "bun" | "deno";
   argv(): string[];
   env(): Record<string, string | undefined>;
-  serve(handler: FetchHandler, options: { hostname: string; port: number }): Promise<Listener>;
+  /**
+   * Serves `handler` on `hostname:port`. `keys`, when given, is the client
+   * API's `/v2/keys` route without the framework: a runtime may answer plain
+   * key requests through it directly (Node does, skipping the Request and
+   * Response objects its server would build) and must hand it nothing else.
+   */
+  serve(
+    handler: FetchHandler,
+    options: { hostname: string; port: number; keys?: KeysRoute },
+  ): Promise<Listener>;
   /** Calls `fn` once on SIGINT or SIGTERM. */
   onShutdown(fn: (signal: string) => void): void;
   writeStdout(text: string): void;

@@ -23,6 +23,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTcpServer, type Socket } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { canonicalHeaderKey } from "../app.js";
+import { type KeysAnswer, WATCH_BUFFER } from "../keys.js";
+import type { KeysRoute } from "../keys-route.js";
 
 /**
  * The handler served: a Web-standard fetch function. `env` is what
@@ -37,6 +39,12 @@ export interface GoServeOptions {
   readonly hostname?: string;
   /** TCP port; 0 (the default) lets the kernel pick a free one. */
   readonly port?: number;
+  /**
+   * The app's `/v2/keys` route without the framework ({@link KeysRoute}):
+   * plain key requests are answered through it straight onto the socket;
+   * whatever it declines goes to `fetch`.
+   */
+  readonly keys?: KeysRoute;
 }
 
 /** A server started by {@link serveLikeGo}. */
@@ -88,6 +96,87 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 const MAX_BODY = (10 << 20) + 1;
+
+/** Go's form limit: a larger body is read by the app, which answers etcd's error. */
+const MAX_FORM = 10 << 20;
+
+/** The whole body of a request (the keys route asks only for bounded ones). */
+function readBody(req: IncomingMessage): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+/**
+ * Writes a keys answer the way `@hono/node-server` writes the app's
+ * Response, byte for byte: the headers in the answer's order, then Node's
+ * `Date`, `Connection` and `Keep-Alive`, then `Content-Length` (set through
+ * node:http's own length field, as node-server does). A body over Go's
+ * 2048-byte buffer goes chunked, as Go sends it.
+ */
+function writeAnswer(res: ServerResponse, answer: KeysAnswer): void {
+  const watch = answer.watch;
+  if (watch !== undefined) {
+    res.writeHead(answer.status, answer.headers);
+    res.flushHeaders();
+    let unsent = 0;
+    const sent = () => {
+      unsent--;
+    };
+    res.on("close", () => watch.cancel());
+    watch.attach({
+      write(bytes) {
+        if (unsent >= WATCH_BUFFER) return false;
+        unsent++;
+        res.write(bytes, sent);
+        return true;
+      },
+      end(last) {
+        if (last === undefined) res.end();
+        else res.end(last);
+      },
+    });
+    return;
+  }
+  const body = answer.body;
+  if (body === null) {
+    res.writeHead(answer.status, answer.headers);
+    res.end();
+    return;
+  }
+  const length = Buffer.byteLength(body);
+  const lengthField = res as unknown as { _contentLength: number | null };
+  if (length <= 2048 && lengthField._contentLength === null) lengthField._contentLength = length;
+  res.writeHead(answer.status, answer.headers);
+  res.end(body);
+}
+
+/**
+ * Answers a request through the keys route when it serves it; false when
+ * the request is for the app.
+ */
+function serveKeys(route: KeysRoute, req: IncomingMessage, res: ServerResponse): boolean {
+  const headers = req.headers;
+  if (req.httpVersion !== "1.1" || headers["transfer-encoding"] !== undefined) return false;
+  const length = headers["content-length"];
+  if (length !== undefined && !(Number(length) <= MAX_FORM)) return false;
+  const pending = route({
+    method: req.method ?? "",
+    target: req.url ?? "",
+    header: (name) => {
+      const v = headers[name];
+      return Array.isArray(v) ? v.join(", ") : v;
+    },
+    bodyBytes: () => readBody(req),
+  });
+  if (pending === undefined) return false;
+  // The route answers its own errors: a failure here is the socket's.
+  pending.then((answer) => writeAnswer(res, answer)).catch(() => res.destroy());
+  return true;
+}
 
 /** Methods the Fetch standard forbids in a `Request` (compared upper-cased). */
 const FETCH_FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
@@ -345,12 +434,14 @@ export async function serveLikeGo(
 ): Promise<GoLikeServer> {
   const hostname = options.hostname ?? "127.0.0.1";
   const listener = getRequestListener((req, env) => fetch(req, env), { hostname });
+  const keys = options.keys;
   // Node answers a missing Host itself unless told not to (Go's answer
   // differs), and accepts 16 KiB of headers where Go accepts 1 MiB + 4 KiB.
   const server = createServer(
     { requireHostHeader: false, maxHeaderSize: (1 << 20) + 4096 },
     (req, res) => {
       if (goServerPreamble(req, res)) return;
+      if (keys !== undefined && serveKeys(keys, req, res)) return;
       if (req.httpVersion === "1.0") answerAsHttp10(req.socket);
       void listener(req, res);
     },
