@@ -7,6 +7,7 @@ import {
   type BaseHeaders,
   escapeGoPath,
   goHttpError,
+  headersWith,
   json,
   messageError,
   methodNotAllowed,
@@ -198,7 +199,10 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
     }
     const { rawPath, rawQuery, path } = target;
     if (c.get("method") === "OPTIONS") {
-      return new Response(null, { status: 200, headers: { ...base, "Content-Length": "0" } });
+      return new Response(null, {
+        status: 200,
+        headers: headersWith(base, { "Content-Length": "0" }),
+      });
     }
     const clean = muxCleanPath(path);
     if (clean !== path) {
@@ -261,7 +265,7 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
     if (m !== "GET" && m !== "POST" && m !== "DELETE" && m !== "PUT") {
       return methodNotAllowed(base, "GET,POST,DELETE,PUT");
     }
-    const h = { ...base, "X-Etcd-Cluster-Id": backend.clusterId };
+    const h = headersWith(base, { "X-Etcd-Cluster-Id": backend.clusterId });
     let sub = c.get("path").slice("/v2/members".length);
     if (sub.startsWith("/")) sub = sub.slice(1);
     if (m === "GET") {
@@ -334,11 +338,13 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
     if (m !== "GET" && m !== "HEAD") return methodNotAllowed(base, "GET,HEAD");
     const urls = (await backend.members()).flatMap((x) => x.clientURLs).sort();
     const body = urls.join(", ");
-    const headers = { ...base, "Content-Type": "text/plain; charset=utf-8" };
+    const headers = headersWith(base, { "Content-Type": "text/plain; charset=utf-8" });
     if (m === "HEAD") {
       return new Response(null, {
         status: 200,
-        headers: { ...headers, "Content-Length": String(new TextEncoder().encode(body).length) },
+        headers: headersWith(headers, {
+          "Content-Length": String(new TextEncoder().encode(body).length),
+        }),
       });
     }
     return new Response(body, { status: 200, headers });
@@ -389,7 +395,7 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
     if (await backend.health()) {
       return new Response('{"health":"true"}', {
         status: 200,
-        headers: { ...base, "Content-Type": "text/plain; charset=utf-8" },
+        headers: headersWith(base, { "Content-Type": "text/plain; charset=utf-8" }),
       });
     }
     return goHttpError(base, 503, '{"health":"false"}');

@@ -16,7 +16,7 @@ import {
   parseMediaType,
   parseQueryInto,
 } from "./form.js";
-import { type BaseHeaders, goHttpErrorAnswer, type PlainAnswer } from "./http.js";
+import { type BaseHeaders, goHttpErrorAnswer, headersWith, type PlainAnswer } from "./http.js";
 import { renderError, renderEvent } from "./json.js";
 
 /** Go's limit on urlencoded form bodies (net/http parsePostForm). */
@@ -54,12 +54,11 @@ export interface KeysAnswer extends PlainAnswer {
 function errorResponse(base: BaseHeaders, clusterId: string, e: V2ErrorData): KeysAnswer {
   return {
     status: statusOfErrorCode(e.errorCode),
-    headers: {
-      ...base,
+    headers: headersWith(base, {
       "Content-Type": "application/json",
       "X-Etcd-Cluster-Id": clusterId,
       "X-Etcd-Index": String(e.index),
-    },
+    }),
     body: renderError(e),
   };
 }
@@ -76,7 +75,7 @@ export function thrownAnswer(base: BaseHeaders, err: unknown): PlainAnswer {
       : v2ErrorData(ErrorCode.RaftInternal, err instanceof Error ? err.message : String(err), 0);
   return {
     status: err instanceof FormError ? 400 : 500,
-    headers: { ...base, "Content-Type": "application/json" },
+    headers: headersWith(base, { "Content-Type": "application/json" }),
     body: renderError(data),
   };
 }
@@ -363,14 +362,13 @@ function keyResult(
         ev.action === "create" ||
         ev.action === "update"),
   );
-  const headers: Record<string, string> = {
-    ...base,
+  const headers: Record<string, string> = headersWith(base, {
     "Content-Type": "application/json",
     "X-Etcd-Cluster-Id": clusterId,
     "X-Etcd-Index": String(ev.etcdIndex),
     "X-Raft-Index": String(r.raftIndex),
     "X-Raft-Term": String(r.raftTerm),
-  };
+  });
   if (head) {
     headers["Content-Length"] = String(new TextEncoder().encode(body).length);
     return { status: created ? 201 : 200, headers, body: null };
@@ -557,14 +555,13 @@ async function watch(
   }
   return {
     status: 200,
-    headers: {
-      ...base,
+    headers: headersWith(base, {
       "Content-Type": "application/json",
       "X-Etcd-Cluster-Id": ctx.backend.clusterId,
       "X-Etcd-Index": String(start.etcdIndex),
       "X-Raft-Index": String(start.raftIndex),
       "X-Raft-Term": String(start.raftTerm),
-    },
+    }),
     body: null,
     watch: w,
   };
