@@ -17,8 +17,8 @@ import {
   toByteString,
 } from "./http.js";
 import { goString, renderMessage } from "./json.js";
-import { handleKeys, type KeysAnswer, thrownAnswer, watchBody } from "./keys.js";
-import { corsBase, isKeysPath, parseTarget } from "./keys-route.js";
+import { handleKeys, keysResponse, thrownAnswer } from "./keys.js";
+import { corsBase, isKeysPath, parseTarget, targetFromUrl } from "./keys-route.js";
 import { nowMicros } from "./time.js";
 
 /** Options of {@link createKvApi}. */
@@ -69,12 +69,6 @@ function readMethod(c: Context): string | undefined {
   const env = c.env as { incoming?: { method?: unknown } } | undefined;
   const m = env?.incoming?.method;
   return typeof m === "string" ? m : undefined;
-}
-
-function targetFromUrl(url: string): string {
-  const scheme = url.indexOf("//");
-  const slash = url.indexOf("/", scheme === -1 ? 0 : scheme + 2);
-  return slash === -1 ? "/" : url.slice(slash);
 }
 
 /** Raw target chars beyond latin-1 mean the server decoded UTF-8; go back to bytes. */
@@ -232,14 +226,6 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
 
   // ---- /v2/keys ----------------------------------------------------------
   const keys = new Hono<Env>();
-  const keysResponse = (c: Context<Env>, answer: KeysAnswer): Response => {
-    const w = answer.watch;
-    if (w === undefined) return answerResponse(answer);
-    const signal = c.req.raw.signal;
-    if (signal.aborted) w.cancel();
-    else signal.addEventListener("abort", () => w.cancel(), { once: true });
-    return new Response(watchBody(w), { status: answer.status, headers: answer.headers });
-  };
   const keysHandler = async (c: Context<Env>) => {
     const path = c.get("path");
     const answer = await handleKeys({ backend, clock }, c.get("base"), {
@@ -251,7 +237,7 @@ export function createKvApi(backend: Backend, options: KvApiOptions = {}): Hono<
       bodyBytes: () => c.req.raw.arrayBuffer(),
       contentLength: c.req.header("Content-Length") ?? null,
     });
-    return keysResponse(c, answer);
+    return keysResponse(answer, c.req.raw.signal);
   };
   keys.all("/", keysHandler);
   keys.all("/*", keysHandler);

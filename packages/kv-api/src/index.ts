@@ -24,6 +24,6 @@ export {
   WATCH_BUFFER,
   type WatchOutput,
 } from "./keys.js";
-export { createKeysRoute, type KeysCall, type KeysRoute } from "./keys-route.js";
+export { createKeysRoute, type KeysCall, type KeysRoute, keysFetch } from "./keys-route.js";
 export { LocalBackend, type LocalBackendOptions } from "./local-backend.js";
 export { type RaftHead, readStore, watchStore } from "./store-backend.js";

@@ -10,8 +10,11 @@ import type { KvApiOptions } from "./app.js";
 import type { Backend } from "./backend.js";
 import { decodeGoUtf8, unescapeBytes } from "./form.js";
 import { type BaseHeaders, corsHeaders, muxCleanPath } from "./http.js";
-import { handleKeys, type KeysAnswer, thrownAnswer } from "./keys.js";
+import { handleKeys, type KeysAnswer, keysResponse, thrownAnswer } from "./keys.js";
 import { nowMicros } from "./time.js";
+
+/** Go's form limit: a larger body goes to the app, which answers etcd's error. */
+export const MAX_FORM = 10 << 20;
 
 /** A request as the keys route needs it, from whatever server received it. */
 export interface KeysCall {
@@ -107,5 +110,38 @@ export function createKeysRoute(backend: Backend, options: KvApiOptions = {}): K
       body: () => null,
       bodyBytes: () => call.bodyBytes(),
     }).catch((err: unknown) => thrownAnswer(headers, err));
+  };
+}
+
+/** The path and query of a request URL as received (`http://h:1/a?b` → `/a?b`). */
+export function targetFromUrl(url: string): string {
+  const scheme = url.indexOf("//");
+  const slash = url.indexOf("/", scheme === -1 ? 0 : scheme + 2);
+  return slash === -1 ? "/" : url.slice(slash);
+}
+
+/**
+ * A fetch handler that answers plain key requests through `route` and
+ * everything else through `app`: the keys route for servers that hand out
+ * Web Requests (Bun, Deno). The target is read from the request URL, as
+ * the app reads it on those servers.
+ */
+export function keysFetch(
+  route: KeysRoute,
+  app: (request: Request) => Response | Promise<Response>,
+): (request: Request) => Response | Promise<Response> {
+  return (request) => {
+    const headers = request.headers;
+    if (headers.has("transfer-encoding")) return app(request);
+    const length = headers.get("content-length");
+    if (length !== null && !(Number(length) <= MAX_FORM)) return app(request);
+    const pending = route({
+      method: request.method,
+      target: targetFromUrl(request.url),
+      header: (name) => headers.get(name) ?? undefined,
+      bodyBytes: async () => new Uint8Array(await request.arrayBuffer()),
+    });
+    if (pending === undefined) return app(request);
+    return pending.then((answer) => keysResponse(answer, request.signal));
   };
 }

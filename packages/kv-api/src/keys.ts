@@ -16,7 +16,13 @@ import {
   parseMediaType,
   parseQueryInto,
 } from "./form.js";
-import { type BaseHeaders, goHttpErrorAnswer, headersWith, type PlainAnswer } from "./http.js";
+import {
+  answerResponse,
+  type BaseHeaders,
+  goHttpErrorAnswer,
+  headersWith,
+  type PlainAnswer,
+} from "./http.js";
 import { renderError, renderEvent } from "./json.js";
 
 /** Go's limit on urlencoded form bodies (net/http parsePostForm). */
@@ -537,6 +543,18 @@ export function watchBody(w: KeysWatch): ReadableStream<Uint8Array> {
     },
     { highWaterMark: WATCH_BUFFER, size: () => 1 },
   );
+}
+
+/**
+ * A keys answer as a Response; a watch's events follow as its body stream,
+ * and the watch is cancelled when `signal` (the request's) aborts.
+ */
+export function keysResponse(answer: KeysAnswer, signal: AbortSignal): Response {
+  const w = answer.watch;
+  if (w === undefined) return answerResponse(answer);
+  if (signal.aborted) w.cancel();
+  else signal.addEventListener("abort", () => w.cancel(), { once: true });
+  return new Response(watchBody(w), { status: answer.status, headers: answer.headers });
 }
 
 async function watch(

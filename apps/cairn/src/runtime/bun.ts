@@ -1,3 +1,4 @@
+import { keysFetch } from "@cairn/kv-api";
 import { nodeDnsResolver } from "./node-dns.js";
 import type { RuntimeAdapter } from "./types.js";
 
@@ -36,8 +37,10 @@ export const bunRuntime: RuntimeAdapter = {
   name: "bun",
   argv: () => proc.argv.slice(2),
   env: () => bun.env,
-  async serve(handler, { hostname, port }) {
-    const server = bun.serve({ fetch: handler, hostname, port });
+  // Plain key requests go through the keys route, skipping the app's router.
+  async serve(handler, { hostname, port, keys }) {
+    const fetch = keys === undefined ? handler : keysFetch(keys, handler);
+    const server = bun.serve({ fetch, hostname, port });
     return {
       close: async () => {
         await server.stop(true);

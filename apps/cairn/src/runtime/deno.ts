@@ -1,3 +1,4 @@
+import { keysFetch } from "@cairn/kv-api";
 import {
   DnsLookupError,
   type DnsResolver,
@@ -104,13 +105,15 @@ export const denoRuntime: RuntimeAdapter = {
   name: "deno",
   argv: () => [...deno.args],
   env: () => deno.env.toObject(),
-  serve(handler, { hostname, port }) {
+  // Plain key requests go through the keys route, skipping the app's router.
+  serve(handler, { hostname, port, keys }) {
+    const fetch = keys === undefined ? handler : keysFetch(keys, handler);
     return new Promise((resolve) => {
       // onListen may run before Deno.serve returns: resolve with a closure
       // that reaches the server through a variable assigned just after.
       let server: { shutdown(): Promise<void> } | undefined;
       const listener = { close: async () => server?.shutdown() };
-      server = deno.serve({ hostname, port, onListen: () => resolve(listener) }, handler);
+      server = deno.serve({ hostname, port, onListen: () => resolve(listener) }, fetch);
     });
   },
   onShutdown(fn) {

@@ -24,7 +24,7 @@ import { createServer as createTcpServer, type Socket } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { canonicalHeaderKey } from "../app.js";
 import { type KeysAnswer, WATCH_BUFFER } from "../keys.js";
-import type { KeysRoute } from "../keys-route.js";
+import { type KeysRoute, MAX_FORM } from "../keys-route.js";
 
 /**
  * The handler served: a Web-standard fetch function. `env` is what
@@ -96,9 +96,6 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 const MAX_BODY = (10 << 20) + 1;
-
-/** Go's form limit: a larger body is read by the app, which answers etcd's error. */
-const MAX_FORM = 10 << 20;
 
 /** The whole body of a request (the keys route asks only for bounded ones). */
 function readBody(req: IncomingMessage): Promise<Uint8Array> {
