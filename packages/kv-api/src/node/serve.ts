@@ -104,6 +104,10 @@ function readBody(req: IncomingMessage): Promise<Uint8Array> {
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.on("error", reject);
+    // A client that leaves mid-body: nothing will come.
+    req.on("close", () => {
+      if (!req.complete) reject(new Error("the client closed the connection before its body ended"));
+    });
   });
 }
 
