@@ -216,6 +216,8 @@ export class Member {
   #persistedTerm = -1;
   #persistedVote: bigint = -1n;
   #publishing = false;
+  #caughtUp = false;
+  #catchingUp = false;
   #campaigned = false;
   #recvAppend = 0;
   #sendAppend = 0;
@@ -415,6 +417,7 @@ export class Member {
         if (this.#stopped) return;
         this.#raft.tick();
         this.#checkReadRound();
+        this.#catchUp();
         this.#schedule();
       }, this.#config.heartbeatIntervalMs),
       setInterval(() => this.#expirySweep(), SYNC_INTERVAL_MS),
@@ -451,12 +454,16 @@ export class Member {
   /**
    * True once this member's name and client URLs are applied in the
    * cluster's records (etcd's ReadyNotify: before that, etcd serves no
-   * client traffic, so `/health` stays false).
+   * client traffic, so `/health` stays false). A member that is the only
+   * voter also waits until everything committed before it started is applied
+   * (see {@link #catchUp}), which takes it an election of its own; one of
+   * several serves its local store at once, as etcd does.
    */
   get published(): boolean {
     return (
+      (this.#caughtUp || this.#raft.confState().voters.length > 1) &&
       this.store.internalValue(attributesKey(this.id)) ===
-      attributesValue(this.#config.name, this.#config.clientUrls)
+        attributesValue(this.#config.name, this.#config.clientUrls)
     );
   }
 
@@ -851,23 +858,29 @@ export class Member {
   async #persist(rd: Ready): Promise<void> {
     if (rd.snapshot !== undefined && rd.entries.length === 0) return; // the install wrote it
     if (rd.entries.length === 0 && rd.hardState === undefined) return;
-    if (!rd.mustSync && rd.entries.length === 0 && !commitsConfChange(rd)) {
-      // A commit advance alone (term and vote unchanged: raft marks those
-      // mustSync) is not written at once: the next append carries it, or a
-      // timer writes it shortly when no write follows. Raft needs no durable
-      // commit index; it saves a transaction per write. A committed
-      // membership change is written at once, so a restart rebuilds it.
-      this.#pendingCommit = rd.hardState;
+    const hs = rd.hardState;
+    const termOrVote =
+      hs !== undefined && (hs.term !== this.#persistedTerm || hs.vote !== this.#persistedVote);
+    if (hs !== undefined && !termOrVote && !commitsConfChange(rd)) {
+      // A commit advance (term and vote unchanged: raft marks those mustSync)
+      // is not written with the entries: a timer writes the latest one
+      // shortly, in a transaction of its own without an fsync. Raft needs no
+      // durable commit index (a restarted member learns it again from its
+      // leader, or commits its log anew when alone), and an append then
+      // writes the log's page alone, not the hard state's page too, so its
+      // fdatasync has half the bytes to write. A committed membership change
+      // is written at once, so a restart rebuilds it.
+      this.#pendingCommit = hs;
       this.#pendingCommitTimer ??= setTimeout(() => this.#writePendingCommit(), PENDING_COMMIT_MS);
-      return;
+      if (rd.entries.length === 0) return;
     }
-    const hardState = rd.hardState ?? this.#pendingCommit;
-    this.#dropPendingCommit();
+    const hardState = termOrVote
+      ? hs
+      : commitsConfChange(rd)
+        ? (hs ?? this.#pendingCommit)
+        : undefined;
+    if (hardState !== undefined) this.#dropPendingCommit();
     const started = performance.now();
-    // A commit advance alone is written without an fsync (raft does not mark
-    // it mustSync): it survives a process crash, and the next synced write
-    // makes it durable. Skipping it altogether would let a restarted member
-    // rebuild a stale membership it then cannot elect a leader in.
     // A write that must be durable is committed without an fsync and then
     // flushed (fdatasync of the WAL) off the event loop, which meanwhile
     // serves reads, receives acknowledgements and queues proposals; nothing
@@ -1093,11 +1106,34 @@ export class Member {
       }
     }
     if (lead !== NONE) {
+      this.#catchUp();
       this.#issueReadRound();
       // Publish at once rather than on the next 500 ms tick: etcd serves
       // clients only after its attributes are published (ReadyNotify).
       void this.#publishAttributes();
     }
+  }
+
+  /**
+   * One ReadIndex round once a leader is known: when it is answered, every
+   * entry committed before this member started is applied. A restarted
+   * member whose records already hold its attributes publishes nothing, and
+   * its saved commit index may be behind (it is written lazily, see
+   * {@link #persist}): alone, it would otherwise answer reads without writes
+   * it acknowledged before a crash until its election.
+   */
+  #catchUp(): void {
+    if (this.#caughtUp || this.#catchingUp || this.#stopped || this.#leader === NONE) return;
+    this.#catchingUp = true;
+    this.linearizableBarrier().then(
+      () => {
+        this.#caughtUp = true;
+        this.#catchingUp = false;
+      },
+      () => {
+        this.#catchingUp = false; // retried on a later tick
+      },
+    );
   }
 
   #submitInternal(key: string, value: string | null): Promise<ApplyResult> {
