@@ -188,6 +188,8 @@ export class Member {
   /** A commit advance not written yet (see {@link #persist}). */
   #pendingCommit: HardState | undefined;
   #pendingCommitTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The pending commit advance is old enough for the next append to carry it. */
+  #pendingCommitDue = false;
   /** Proposals made while no leader was known, retried when one is. */
   #parked: { id: bigint; submit: () => void }[] = [];
   readonly #idPrefix: bigint;
@@ -219,6 +221,8 @@ export class Member {
   #caughtUp = false;
   #catchingUp = false;
   #campaigned = false;
+  /** The last Ready with new entries had at most one request waiting. */
+  #wasLone = false;
   #recvAppend = 0;
   #sendAppend = 0;
 
@@ -812,8 +816,13 @@ export class Member {
     // so a lone write gives the event loop that turn before the synchronous
     // SQLite append, which would otherwise hold its appends back (~0.2 ms).
     // Under load the turn would instead run the HTTP requests waiting in the
-    // poll phase before the append and its fsync, not during the fsync.
-    if (early.length > 0 && rd.entries.length > 0 && this.#waiters.size <= 1) await turn();
+    // poll phase before the append and its fsync, not during the fsync: the
+    // previous append must have been a lone write's too (the first request
+    // after a burst of answers is alone only until the others arrive).
+    const lone = this.#waiters.size <= 1;
+    const wasLone = this.#wasLone;
+    if (rd.entries.length > 0) this.#wasLone = lone;
+    if (early.length > 0 && rd.entries.length > 0 && lone && wasLone) await turn();
     // Committed entries are durable on a quorum already (a leader counts
     // itself only once persisted), so they are applied and answered before
     // this Ready's new entries are flushed, as etcd hands them to its apply
@@ -863,20 +872,24 @@ export class Member {
       hs !== undefined && (hs.term !== this.#persistedTerm || hs.vote !== this.#persistedVote);
     if (hs !== undefined && !termOrVote && !commitsConfChange(rd)) {
       // A commit advance (term and vote unchanged: raft marks those mustSync)
-      // is not written with the entries: a timer writes the latest one
-      // shortly, in a transaction of its own without an fsync. Raft needs no
+      // is not written with the entries: the latest one is written within
+      // PENDING_COMMIT_MS, by the first append after that or, when none
+      // comes, by a timer in a transaction of its own. Raft needs no
       // durable commit index (a restarted member learns it again from its
       // leader, or commits its log anew when alone), and an append then
       // writes the log's page alone, not the hard state's page too, so its
       // fdatasync has half the bytes to write. A committed membership change
       // is written at once, so a restart rebuilds it.
       this.#pendingCommit = hs;
-      this.#pendingCommitTimer ??= setTimeout(() => this.#writePendingCommit(), PENDING_COMMIT_MS);
+      this.#pendingCommitTimer ??= setTimeout(
+        () => this.#pendingCommitTimeout(),
+        PENDING_COMMIT_MS,
+      );
       if (rd.entries.length === 0) return;
     }
     const hardState = termOrVote
       ? hs
-      : commitsConfChange(rd)
+      : commitsConfChange(rd) || this.#pendingCommitDue
         ? (hs ?? this.#pendingCommit)
         : undefined;
     if (hardState !== undefined) this.#dropPendingCommit();
@@ -916,8 +929,25 @@ export class Member {
     }
   }
 
+  /**
+   * Writes the pending commit advance, unless a Ready is being persisted:
+   * a write to the WAL while its fdatasync runs may wait for that sync
+   * (the WAL's last block is under writeback), stalling the event loop, so
+   * the drive's next append carries it instead (or this timer, later).
+   */
+  #pendingCommitTimeout(): void {
+    this.#pendingCommitTimer = undefined;
+    if (!this.#driving) {
+      this.#writePendingCommit();
+      return;
+    }
+    this.#pendingCommitDue = true;
+    this.#pendingCommitTimer = setTimeout(() => this.#pendingCommitTimeout(), PENDING_COMMIT_MS);
+  }
+
   #dropPendingCommit(): void {
     this.#pendingCommit = undefined;
+    this.#pendingCommitDue = false;
     if (this.#pendingCommitTimer !== undefined) {
       clearTimeout(this.#pendingCommitTimer);
       this.#pendingCommitTimer = undefined;
