@@ -136,6 +136,11 @@ const later: (fn: () => void) => void =
         setTimeout(fn, 0);
       };
 
+/** Resolves once the event loop has turned (pending I/O writes and ticks have run). */
+function turn(): Promise<void> {
+  return new Promise((resolve) => later(resolve));
+}
+
 function commitsConfChange(rd: Ready): boolean {
   for (const e of rd.committedEntries) if (e.type === EntryType.ConfChange) return true;
   return false;
@@ -183,6 +188,8 @@ export class Member {
   /** A commit advance not written yet (see {@link #persist}). */
   #pendingCommit: HardState | undefined;
   #pendingCommitTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The pending commit advance is old enough for the next append to carry it. */
+  #pendingCommitDue = false;
   /** Proposals made while no leader was known, retried when one is. */
   #parked: { id: bigint; submit: () => void }[] = [];
   readonly #idPrefix: bigint;
@@ -211,7 +218,11 @@ export class Member {
   #persistedTerm = -1;
   #persistedVote: bigint = -1n;
   #publishing = false;
+  #caughtUp = false;
+  #catchingUp = false;
   #campaigned = false;
+  /** The last Ready with new entries had at most one request waiting. */
+  #wasLone = false;
   #recvAppend = 0;
   #sendAppend = 0;
 
@@ -410,6 +421,7 @@ export class Member {
         if (this.#stopped) return;
         this.#raft.tick();
         this.#checkReadRound();
+        this.#catchUp();
         this.#schedule();
       }, this.#config.heartbeatIntervalMs),
       setInterval(() => this.#expirySweep(), SYNC_INTERVAL_MS),
@@ -458,12 +470,16 @@ export class Member {
   /**
    * True once this member's name and client URLs are applied in the
    * cluster's records (etcd's ReadyNotify: before that, etcd serves no
-   * client traffic, so `/health` stays false).
+   * client traffic, so `/health` stays false). A member that is the only
+   * voter also waits until everything committed before it started is applied
+   * (see {@link #catchUp}), which takes it an election of its own; one of
+   * several serves its local store at once, as etcd does.
    */
   get published(): boolean {
     return (
+      (this.#caughtUp || this.#raft.confState().voters.length > 1) &&
       this.store.internalValue(attributesKey(this.id)) ===
-      attributesValue(this.#config.name, this.#config.clientUrls)
+        attributesValue(this.#config.name, this.#config.clientUrls)
     );
   }
 
@@ -807,6 +823,18 @@ export class Member {
         ? rd.messages.filter((m) => m.type === MessageType.App)
         : [];
     for (const m of early) this.#send(m);
+    // The streams write them only once this task ends (a queued microtask
+    // feeds the stream, and node:http uncorks its socket on the next tick),
+    // so a lone write gives the event loop that turn before the synchronous
+    // SQLite append, which would otherwise hold its appends back (~0.2 ms).
+    // Under load the turn would instead run the HTTP requests waiting in the
+    // poll phase before the append and its fsync, not during the fsync: the
+    // previous append must have been a lone write's too (the first request
+    // after a burst of answers is alone only until the others arrive).
+    const lone = this.#waiters.size <= 1;
+    const wasLone = this.#wasLone;
+    if (rd.entries.length > 0) this.#wasLone = lone;
+    if (early.length > 0 && rd.entries.length > 0 && lone && wasLone) await turn();
     // Committed entries are durable on a quorum already (a leader counts
     // itself only once persisted), so they are applied and answered before
     // this Ready's new entries are flushed, as etcd hands them to its apply
@@ -851,23 +879,33 @@ export class Member {
   async #persist(rd: Ready): Promise<void> {
     if (rd.snapshot !== undefined && rd.entries.length === 0) return; // the install wrote it
     if (rd.entries.length === 0 && rd.hardState === undefined) return;
-    if (!rd.mustSync && rd.entries.length === 0 && !commitsConfChange(rd)) {
-      // A commit advance alone (term and vote unchanged: raft marks those
-      // mustSync) is not written at once: the next append carries it, or a
-      // timer writes it shortly when no write follows. Raft needs no durable
-      // commit index; it saves a transaction per write. A committed
-      // membership change is written at once, so a restart rebuilds it.
-      this.#pendingCommit = rd.hardState;
-      this.#pendingCommitTimer ??= setTimeout(() => this.#writePendingCommit(), PENDING_COMMIT_MS);
-      return;
+    const hs = rd.hardState;
+    const termOrVote =
+      hs !== undefined && (hs.term !== this.#persistedTerm || hs.vote !== this.#persistedVote);
+    if (hs !== undefined && !termOrVote && !commitsConfChange(rd)) {
+      // A commit advance (term and vote unchanged: raft marks those mustSync)
+      // is not written with the entries: the latest one is written within
+      // PENDING_COMMIT_MS, by the first append after that or, when none
+      // comes, by a timer in a transaction of its own. Raft needs no
+      // durable commit index (a restarted member learns it again from its
+      // leader, or commits its log anew when alone), and an append then
+      // writes the log's page alone, not the hard state's page too, so its
+      // fdatasync has half the bytes to write. A committed membership change
+      // is written at once, so a restart rebuilds it.
+      this.#pendingCommit = hs;
+      this.#pendingCommitTimer ??= setTimeout(
+        () => this.#pendingCommitTimeout(),
+        PENDING_COMMIT_MS,
+      );
+      if (rd.entries.length === 0) return;
     }
-    const hardState = rd.hardState ?? this.#pendingCommit;
-    this.#dropPendingCommit();
+    const hardState = termOrVote
+      ? hs
+      : commitsConfChange(rd) || this.#pendingCommitDue
+        ? (hs ?? this.#pendingCommit)
+        : undefined;
+    if (hardState !== undefined) this.#dropPendingCommit();
     const started = performance.now();
-    // A commit advance alone is written without an fsync (raft does not mark
-    // it mustSync): it survives a process crash, and the next synced write
-    // makes it durable. Skipping it altogether would let a restarted member
-    // rebuild a stale membership it then cannot elect a leader in.
     // A write that must be durable is committed without an fsync and then
     // flushed (fdatasync of the WAL) off the event loop, which meanwhile
     // serves reads, receives acknowledgements and queues proposals; nothing
@@ -903,8 +941,25 @@ export class Member {
     }
   }
 
+  /**
+   * Writes the pending commit advance, unless a Ready is being persisted:
+   * a write to the WAL while its fdatasync runs may wait for that sync
+   * (the WAL's last block is under writeback), stalling the event loop, so
+   * the drive's next append carries it instead (or this timer, later).
+   */
+  #pendingCommitTimeout(): void {
+    this.#pendingCommitTimer = undefined;
+    if (!this.#driving) {
+      this.#writePendingCommit();
+      return;
+    }
+    this.#pendingCommitDue = true;
+    this.#pendingCommitTimer = setTimeout(() => this.#pendingCommitTimeout(), PENDING_COMMIT_MS);
+  }
+
   #dropPendingCommit(): void {
     this.#pendingCommit = undefined;
+    this.#pendingCommitDue = false;
     if (this.#pendingCommitTimer !== undefined) {
       clearTimeout(this.#pendingCommitTimer);
       this.#pendingCommitTimer = undefined;
@@ -1093,11 +1148,34 @@ export class Member {
       }
     }
     if (lead !== NONE) {
+      this.#catchUp();
       this.#issueReadRound();
       // Publish at once rather than on the next 500 ms tick: etcd serves
       // clients only after its attributes are published (ReadyNotify).
       void this.#publishAttributes();
     }
+  }
+
+  /**
+   * One ReadIndex round once a leader is known: when it is answered, every
+   * entry committed before this member started is applied. A restarted
+   * member whose records already hold its attributes publishes nothing, and
+   * its saved commit index may be behind (it is written lazily, see
+   * {@link #persist}): alone, it would otherwise answer reads without writes
+   * it acknowledged before a crash until its election.
+   */
+  #catchUp(): void {
+    if (this.#caughtUp || this.#catchingUp || this.#stopped || this.#leader === NONE) return;
+    this.#catchingUp = true;
+    this.linearizableBarrier().then(
+      () => {
+        this.#caughtUp = true;
+        this.#catchingUp = false;
+      },
+      () => {
+        this.#catchingUp = false; // retried on a later tick
+      },
+    );
   }
 
   #submitInternal(key: string, value: string | null): Promise<ApplyResult> {

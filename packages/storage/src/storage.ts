@@ -794,16 +794,15 @@ export class RaftStorage {
     else fdatasyncSync(fd);
   }
 
-  /** A descriptor on the current WAL file (reopened if SQLite replaced the file). */
+  /**
+   * A descriptor on the current WAL file, reopened if SQLite replaced the
+   * file. SQLite unlinks a WAL only to replace it (it never renames one), so
+   * a descriptor whose file still has a link is the current file: one fstat
+   * per flush, not a path lookup too.
+   */
   #walHandle(): number | undefined {
-    let ino: number;
-    try {
-      ino = statSync(this.#walPath).ino;
-    } catch {
-      return undefined;
-    }
     if (this.#walFd !== undefined) {
-      if (fstatSync(this.#walFd).ino === ino) return this.#walFd;
+      if (fstatSync(this.#walFd).nlink > 0) return this.#walFd;
       closeSync(this.#walFd);
       this.#walFd = undefined;
     }
