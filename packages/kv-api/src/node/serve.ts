@@ -106,7 +106,8 @@ function readBody(req: IncomingMessage): Promise<Uint8Array> {
     req.on("error", reject);
     // A client that leaves mid-body: nothing will come.
     req.on("close", () => {
-      if (!req.complete) reject(new Error("the client closed the connection before its body ended"));
+      if (!req.complete)
+        reject(new Error("the client closed the connection before its body ended"));
     });
   });
 }
