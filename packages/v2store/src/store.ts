@@ -583,9 +583,9 @@ export class V2Store {
       if (missing) return n;
       value = n.value ?? "";
     }
+    // internalCreate sets prevNode from the node it replaces: `n` itself.
     const e = this.internalCreate(path, dir, value, false, true, expiration, now, "set");
     if (!("action" in e)) return e;
-    if (!missing) e.prevNode = this.repr(n, false, false, now);
     if (refresh) {
       e.refresh = true;
       this.history.add({ index: e.node.modifiedIndex, event: e });
