@@ -1086,19 +1086,40 @@ export class RaftStorage {
       throw new CorruptionError(this.#path, "log page header is not text");
     const data =
       packed!.data === null ? EMPTY_BYTES : toBytes(packed!.data, "log page data", this.#path);
-    const fields = head.split(",");
     const out: Entry[] = [];
     let offset = 0;
-    for (let f = 0; f + 4 < fields.length; f += 5) {
+    let at = 0;
+    // The header is read in place: splitting it made five strings per entry.
+    const field = (what: string): number => {
+      // `what` is a constant: a message is only built for a bad field.
+      const start = at;
+      let n = 0;
+      for (; at < head.length; at++) {
+        const c = head.charCodeAt(at);
+        if (c === 44) break; // ','
+        n = c >= 48 && c <= 57 ? n * 10 + (c - 48) : Number.NaN;
+      }
+      if (at === start || !Number.isSafeInteger(n)) {
+        const text = head.slice(start, at);
+        const entry = next + out.length;
+        throw new CorruptionError(
+          this.#path,
+          `${what} of log entry ${entry} is not a safe integer: ${text}`,
+        );
+      }
+      at++;
+      return n;
+    };
+    while (at < head.length) {
       const expected = next + out.length;
-      const index = this.#field(fields[f], "entry index");
+      const index = field("index");
       if (index !== expected) {
         throw new CorruptionError(this.#path, `log entry ${expected} is missing (found ${index})`);
       }
-      const term = this.#field(fields[f + 1], `term of entry ${index}`);
-      const type = this.#field(fields[f + 2], `type of entry ${index}`);
-      const crc = this.#field(fields[f + 3], "checksum");
-      const end = offset + this.#field(fields[f + 4], `data length of entry ${index}`);
+      const term = field("term");
+      const type = field("type");
+      const crc = field("checksum");
+      const end = offset + field("data length");
       if (end > data.byteLength) {
         throw new CorruptionError(this.#path, `data of log entry ${index} is cut short`);
       }
@@ -1109,19 +1130,10 @@ export class RaftStorage {
       }
       out.push({ index, term, type, data: bytes });
     }
-    if (offset !== data.byteLength || fields.length % 5 !== 0) {
+    if (offset !== data.byteLength) {
       throw new CorruptionError(this.#path, `log page from entry ${next} does not add up`);
     }
     return out;
-  }
-
-  /** A decimal header field of a packed log page, as a safe non-negative integer. */
-  #field(text: string | undefined, what: string): number {
-    const n = Number(text);
-    if (text === undefined || text === "" || !Number.isSafeInteger(n) || n < 0) {
-      throw new CorruptionError(this.#path, `${what} is not a safe integer: ${String(text)}`);
-    }
-    return n;
   }
 
   #entryFromRow(row: Record<string, SqlValue>, expected: number): Entry {
