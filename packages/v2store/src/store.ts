@@ -632,8 +632,9 @@ export class V2Store {
     const nextIndex = this.currentIndex + 1;
     let path = path0;
     if (unique) path = `${path}/${String(nextIndex).padStart(20, "0")}`;
-    // A caller that found the node at `path` (clean, not the root) saves the
-    // walk: its parent is the directory, and every directory above exists.
+    // A caller that found the node at `path` (already clean) saves the walk:
+    // its parent is the directory and every directory above it exists (the
+    // root itself is refused just below, as before).
     if (existingAtPath === undefined) path = cleanPath(path);
     if (path === "/") return this.err(ErrorCode.RootReadOnly, "/");
     const expireTime =
