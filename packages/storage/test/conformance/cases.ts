@@ -791,7 +791,7 @@ export const cases: readonly ConformanceCase[] = [
           if (i % 5 === 0) return new Uint8Array([0, 0xff, 0xfe, 0, 0xc3, 0x28, 44, 0]);
           return pattern(1 + (i % 700), i);
         };
-        const ents = [];
+        const ents: { index: number; term: number; type: number; data: Uint8Array }[] = [];
         for (let i = 1; i <= 5_000; i++) {
           ents.push({ index: i, term: 1 + Math.floor(i / 1_000), type: i % 3, data: data(i) });
         }
