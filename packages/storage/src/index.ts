@@ -46,6 +46,7 @@ export {
   runtime,
   standardPragmas,
 } from "./open.js";
+export { LogReadAhead } from "./readahead.js";
 export { APPLICATION_ID, SCHEMA_VERSION } from "./schema.js";
 export {
   type ChunkSource,
