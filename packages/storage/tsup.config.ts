@@ -8,8 +8,6 @@ export default defineConfig({
     "drivers/better-sqlite3": "src/drivers/better-sqlite3.ts",
     "drivers/bun-sqlite": "src/drivers/bun-sqlite.ts",
     "drivers/node-sqlite": "src/drivers/node-sqlite.ts",
-    // Started by LogReadAhead as a worker thread (Node).
-    "readahead-worker": "src/readahead-worker.ts",
   },
   format: ["esm"],
   dts: true,

@@ -7,12 +7,7 @@ import {
   type Snapshot,
   UnavailableError,
 } from "@cairn/raft";
-import {
-  LogCompactedError,
-  type LogReadAhead,
-  LogUnavailableError,
-  type RaftStorage,
-} from "@cairn/storage";
+import { LogCompactedError, LogUnavailableError, type RaftStorage } from "@cairn/storage";
 
 const EMPTY = new Uint8Array(0);
 /** Most recent entries kept in memory (they are what apply and replication read). */
@@ -31,8 +26,6 @@ const TAIL_ENTRIES = 4096;
 export class StorageLogView implements LogView {
   /** Consecutive entries ending at the storage's last index (or empty). */
   #tail: Entry[] = [];
-  /** Committed entries being read ahead for a replay (see {@link readAhead}). */
-  #ahead: LogReadAhead | undefined;
 
   constructor(private readonly storage: RaftStorage) {}
 
@@ -56,36 +49,6 @@ export class StorageLogView implements LogView {
   /** Drops the in-memory tail (the log was replaced, e.g. by a snapshot). */
   forget(): void {
     this.#tail = [];
-    this.stopReadAhead();
-  }
-
-  /**
-   * Starts reading the committed entries `[from, to]` ahead, off the main
-   * thread where storage can (a restart's replay): raft then takes them from
-   * memory, and the replay waits for them with {@link whenRead}.
-   */
-  readAhead(from: number, to: number): void {
-    this.stopReadAhead();
-    this.#ahead = this.storage.readAhead(from, to);
-  }
-
-  /**
-   * Resolves once entry `index` has been read ahead, or at once when it is
-   * not being read ahead (or the read-ahead ended: storage is read then).
-   */
-  async whenRead(index: number): Promise<void> {
-    while (this.#ahead?.pending(index) === true) await this.#ahead.arrival();
-  }
-
-  /** True while entries are being read ahead. */
-  get readingAhead(): boolean {
-    return this.#ahead !== undefined;
-  }
-
-  /** Stops a read-ahead (the replay is done, or the member stops). */
-  stopReadAhead(): void {
-    this.#ahead?.close();
-    this.#ahead = undefined;
   }
 
   /** The tail position of `index`, when the tail holds it and storage still does. */
@@ -112,8 +75,6 @@ export class StorageLogView implements LogView {
   }
 
   entries(lo: number, hi: number, maxBytes: number): Entry[] {
-    const ahead = this.#ahead?.take(lo, hi, maxBytes);
-    if (ahead !== undefined) return ahead as Entry[];
     const at = lo < hi ? this.#inTail(lo) : undefined;
     if (at !== undefined && this.#inTail(hi - 1) !== undefined) {
       // Cut as storage cuts: by data bytes, never empty.

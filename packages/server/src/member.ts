@@ -117,12 +117,6 @@ interface ReadWaiter {
   reject(error: Error): void;
 }
 
-/**
- * A restart replaying at least this many entries reads them ahead on a
- * worker thread (two pages of it): fewer are not worth starting one.
- */
-const READ_AHEAD_MIN_ENTRIES = 4_096;
-
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -218,8 +212,6 @@ export class Member {
   #persistedVote: bigint = -1n;
   #publishing = false;
   #campaigned = false;
-  /** Last index of the replay's read-ahead. */
-  #readAheadTo = 0;
   #recvAppend = 0;
   #sendAppend = 0;
 
@@ -415,9 +407,7 @@ export class Member {
   start(): void {
     this.#timers.push(
       setInterval(() => {
-        // No clock while the log is replayed (as when the replay held the
-        // thread): an election then would read the whole unapplied log.
-        if (this.#stopped || this.#logView.readingAhead) return;
+        if (this.#stopped) return;
         this.#raft.tick();
         this.#checkReadRound();
         this.#schedule();
@@ -427,13 +417,6 @@ export class Member {
       setInterval(() => this.#sender.probe(), PROBE_INTERVAL_MS),
     );
     this.#sender.probe(); // opens the peer streams now rather than in a second
-    // A restart replays every committed entry after the snapshot: read them
-    // ahead, off this thread where storage can, while this one applies.
-    const commit = this.#raft.status().commit;
-    if (commit - this.#applied >= READ_AHEAD_MIN_ENTRIES) {
-      this.#logView.readAhead(this.#applied + 1, commit);
-      this.#readAheadTo = commit;
-    }
     this.#campaignIfAlone();
     this.#schedule();
   }
@@ -466,9 +449,6 @@ export class Member {
    * client traffic, so `/health` stays false).
    */
   get published(): boolean {
-    // Not while replaying: the records may hold the attributes already, but
-    // the store is not caught up (a restart held every request until then).
-    if (this.#logView.readingAhead) return false;
     return (
       this.store.internalValue(attributesKey(this.id)) ===
       attributesValue(this.#config.name, this.#config.clientUrls)
@@ -585,7 +565,6 @@ export class Member {
     this.#lastStatus = this.status();
     this.#stopped = true;
     for (const t of this.#timers) clearInterval(t);
-    this.#logView.stopReadAhead();
     this.#sender.close();
     const stoppedError = new MemberStoppedError();
     clearTimeout(this.#waiterTimer);
@@ -786,14 +765,9 @@ export class Member {
     this.#driving = true;
     try {
       for (let rounds = 0; rounds < 64 && !this.#stopped && this.#raft.hasReady(); rounds++) {
-        if (this.#logView.readingAhead) {
-          await this.#logView.whenRead(this.#applied + 1);
-          if (this.#stopped || !this.#raft.hasReady()) break;
-        }
         const rd = this.#raft.ready();
         await this.#handleReady(rd);
         this.#raft.advance(rd);
-        if (this.#applied >= this.#readAheadTo) this.#logView.stopReadAhead();
         if (rd.committedEntries.length > 0) this.#campaignIfAlone();
       }
     } catch (error) {

@@ -46,7 +46,6 @@ export {
   runtime,
   standardPragmas,
 } from "./open.js";
-export { LogReadAhead } from "./readahead.js";
 export { APPLICATION_ID, SCHEMA_VERSION } from "./schema.js";
 export {
   type ChunkSource,
