@@ -18,7 +18,7 @@ const KEYS = 500;
 const CLIENTS = 16;
 
 /** The value of write `i`: sizes from 0 to about 3 KiB, some multi-byte and some with commas. */
-function valueOf(i: number): string {
+function writeValue(i: number): string {
   if (i % 97 === 0) return "";
   const unit = i % 3 === 0 ? "é✓," : i % 3 === 1 ? "v" : "0123456789,";
   return `${i}:${unit.repeat(1 + ((i * 7919) % 300))}`;
@@ -43,7 +43,7 @@ describe("replay after a crash", () => {
         while (next < WRITES) {
           const i = next++;
           const key = `/replay/d${i % 7}/k${i % KEYS}`;
-          const res = await put(m, key, { value: valueOf(i) });
+          const res = await put(m, key, { value: writeValue(i) });
           expect(res.status, res.text).toBeLessThan(300);
           const node = (res.json as { node: V2Node }).node;
           const seen = acked.get(key);
