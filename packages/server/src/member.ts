@@ -1047,7 +1047,6 @@ export class Member {
       return;
     }
     if (e.data.byteLength < 8) return; // a leader's empty entry of its new term
-    const id = new DataView(e.data.buffer, e.data.byteOffset, 8).getBigUint64(0);
     let result: ApplyResult;
     try {
       result = this.store.apply(decodeRequest(e.data.subarray(8)));
@@ -1056,6 +1055,9 @@ export class Member {
       this.#log.error("skipped an undecodable entry", { index: e.index, error: String(error) });
       result = {};
     }
+    // No one waits while a restart replays its log: the id is not even read.
+    if (this.#waiters.size === 0) return;
+    const id = new DataView(e.data.buffer, e.data.byteOffset, 8).getBigUint64(0);
     const waiter = this.#waiters.get(id);
     if (waiter !== undefined) {
       this.#waiters.delete(id);

@@ -583,9 +583,19 @@ export class V2Store {
       if (missing) return n;
       value = n.value ?? "";
     }
-    const e = this.internalCreate(path, dir, value, false, true, expiration, now, "set");
+    // internalCreate sets prevNode from the node it replaces: `n` itself.
+    const e = this.internalCreate(
+      path,
+      dir,
+      value,
+      false,
+      true,
+      expiration,
+      now,
+      "set",
+      missing ? undefined : n,
+    );
     if (!("action" in e)) return e;
-    if (!missing) e.prevNode = this.repr(n, false, false, now);
     if (refresh) {
       e.refresh = true;
       this.history.add({ index: e.node.modifiedIndex, event: e });
@@ -617,11 +627,15 @@ export class V2Store {
     expiration: Micros | undefined,
     now: Micros,
     action: V2Action,
+    existingAtPath?: TreeNode,
   ): V2Event | V2ErrorData {
     const nextIndex = this.currentIndex + 1;
     let path = path0;
     if (unique) path = `${path}/${String(nextIndex).padStart(20, "0")}`;
-    path = cleanPath(path);
+    // A caller that found the node at `path` (already clean) saves the walk:
+    // its parent is the directory and every directory above it exists (the
+    // root itself is refused just below, as before).
+    if (existingAtPath === undefined) path = cleanPath(path);
     if (path === "/") return this.err(ErrorCode.RootReadOnly, "/");
     const expireTime =
       expiration === undefined || expiration < MIN_EXPIRE_TIME ? undefined : expiration;
@@ -631,8 +645,8 @@ export class V2Store {
 
     // Walk to the parent, creating missing directories with the new index
     // (they can only be created when nothing later in this call can fail).
-    let d = this.root;
-    if (dirName !== "/") {
+    let d = existingAtPath?.parent ?? this.root;
+    if (existingAtPath === undefined && dirName !== "/") {
       const parts = dirName.slice(1).split("/");
       // Check first so that a 104 leaves no directories behind.
       let probe: TreeNode | undefined = this.root;
