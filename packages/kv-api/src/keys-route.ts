@@ -14,7 +14,20 @@ import { handleKeys, type KeysAnswer, keysResponse, thrownAnswer } from "./keys.
 import { nowMicros } from "./time.js";
 
 /** Go's form limit: a larger body goes to the app, which answers etcd's error. */
-export const MAX_FORM = 10 << 20;
+const MAX_FORM = 10 << 20;
+
+/**
+ * Whether a request's body is one the keys route reads: none, or a
+ * `Content-Length` of at most 10 MiB. A chunked or larger body goes to the
+ * app, which streams it and answers etcd's error past the limit.
+ */
+export function routeTakesBody(
+  transferEncoding: string | null | undefined,
+  contentLength: string | null | undefined,
+): boolean {
+  if (transferEncoding !== null && transferEncoding !== undefined) return false;
+  return contentLength === null || contentLength === undefined || Number(contentLength) <= MAX_FORM;
+}
 
 /** A request as the keys route needs it, from whatever server received it. */
 export interface KeysCall {
@@ -132,9 +145,9 @@ export function keysFetch(
 ): (request: Request) => Response | Promise<Response> {
   return (request) => {
     const headers = request.headers;
-    if (headers.has("transfer-encoding")) return app(request);
-    const length = headers.get("content-length");
-    if (length !== null && !(Number(length) <= MAX_FORM)) return app(request);
+    if (!routeTakesBody(headers.get("transfer-encoding"), headers.get("content-length"))) {
+      return app(request);
+    }
     const pending = route({
       method: request.method,
       target: targetFromUrl(request.url),

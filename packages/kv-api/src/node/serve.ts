@@ -24,7 +24,7 @@ import { createServer as createTcpServer, type Socket } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { canonicalHeaderKey } from "../app.js";
 import { type KeysAnswer, WATCH_BUFFER } from "../keys.js";
-import { type KeysRoute, MAX_FORM } from "../keys-route.js";
+import { type KeysRoute, routeTakesBody } from "../keys-route.js";
 
 /**
  * The handler served: a Web-standard fetch function. `env` is what
@@ -162,9 +162,8 @@ function writeAnswer(res: ServerResponse, answer: KeysAnswer): void {
  */
 function serveKeys(route: KeysRoute, req: IncomingMessage, res: ServerResponse): boolean {
   const headers = req.headers;
-  if (req.httpVersion !== "1.1" || headers["transfer-encoding"] !== undefined) return false;
-  const length = headers["content-length"];
-  if (length !== undefined && !(Number(length) <= MAX_FORM)) return false;
+  if (req.httpVersion !== "1.1") return false;
+  if (!routeTakesBody(headers["transfer-encoding"], headers["content-length"])) return false;
   const pending = route({
     method: req.method ?? "",
     target: req.url ?? "",
