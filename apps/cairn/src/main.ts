@@ -342,6 +342,7 @@ async function run(rt: RuntimeAdapter): Promise<number> {
       historySize: config.v2HistorySize,
       forceNewCluster: config.forceNewCluster,
       logger: log,
+      ...(rt.dialStream === undefined ? {} : { dialStream: rt.dialStream }),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

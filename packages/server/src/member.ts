@@ -47,7 +47,12 @@ import {
   VERSION_KEY,
 } from "./membership.js";
 import { forceNewCluster, META_TABLE, memberDataFile } from "./standalone.js";
-import { createPeerApi, type PeerHandler, PeerSender } from "./transport/index.js";
+import {
+  createPeerApi,
+  type PeerHandler,
+  PeerSender,
+  type StreamDialer,
+} from "./transport/index.js";
 
 /** The server and cluster versions Cairn reports, as etcd 3.4.23 does (spec §10). */
 export const SERVER_VERSION = "3.4.23";
@@ -79,6 +84,8 @@ export interface MemberConfig {
   readonly compactionMargin?: number;
   /** For tests: the fetch used to reach peers. */
   readonly fetch?: typeof fetch;
+  /** Reads the streams of messages peers write to this member (the runtime's leanest way). */
+  readonly dialStream?: StreamDialer;
   /**
    * `--force-new-cluster`: with existing data, become a one-member cluster
    * (see {@link forceNewCluster}); ignored for an empty data dir, as etcd does.
@@ -279,6 +286,7 @@ export class Member {
       onRemoved: () => this.#stopRemoved(),
       onMessages: (_from, frames) => this.#deliver(frames),
       ...(config.fetch === undefined ? {} : { fetch: config.fetch }),
+      ...(config.dialStream === undefined ? {} : { dialStream: config.dialStream }),
     });
     for (const m of [...bootstrapPeers, ...readMembers(store)]) {
       if (m.id !== ids.id) this.#sender.setPeer(m.id, m.peerURLs);

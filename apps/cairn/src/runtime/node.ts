@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { serveLikeGo } from "@cairn/kv-api/node";
 import { nodeDnsResolver } from "./node-dns.js";
+import { nodeStreamDialer } from "./node-stream.js";
 import type { RuntimeAdapter } from "./types.js";
 
 /** Node.js: `@cairn/kv-api/node` (Go-like serving over node:http) for HTTP, process for the rest. */
@@ -34,6 +35,7 @@ export const nodeRuntime: RuntimeAdapter = {
   readTextFile: (path) => readFile(path, "utf8"),
   exit: (code) => process.exit(code),
   dnsResolver: nodeDnsResolver,
+  dialStream: nodeStreamDialer,
   // undici's own fetch with its ProxyAgent (the fetch built into Node is undici
   // too, but its ProxyAgent is not exposed).
   async proxiedFetch(proxyUrl) {

@@ -1,4 +1,5 @@
 import type { KeysRoute } from "@cairn/kv-api";
+import type { StreamDialer } from "@cairn/server";
 import type { DnsResolver, ResolverAddress } from "./dns.js";
 
 /**
@@ -46,4 +47,9 @@ export interface RuntimeAdapter {
    * its own.
    */
   proxiedFetch(proxyUrl: string): Promise<typeof fetch>;
+  /**
+   * Reads the streams of raft messages peers write to this member, when the
+   * runtime has a leaner way than `fetch` (the default).
+   */
+  readonly dialStream?: StreamDialer;
 }

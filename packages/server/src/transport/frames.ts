@@ -54,7 +54,9 @@ export class FrameReader {
 
   /** Adds `chunk`; returns every frame now complete (throws {@link FrameError} on damage). */
   push(chunk: Uint8Array): Uint8Array[] {
-    let data = chunk;
+    // A plain view, so `slice` below copies even when a runtime hands in a
+    // Node Buffer (whose `slice` is a view of a shared read buffer).
+    let data = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.#buffer.byteLength > 0) {
       data = new Uint8Array(this.#buffer.byteLength + chunk.byteLength);
       data.set(this.#buffer);

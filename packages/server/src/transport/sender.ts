@@ -2,6 +2,45 @@ import type { Logger } from "../logger.js";
 import { encodeFrames, FrameReader } from "./frames.js";
 import { hexId, PEER_HEADERS, PEER_PATHS } from "./protocol.js";
 
+/**
+ * Opens the long-lived GET a peer writes its messages to (`/raft/stream`) and
+ * hands each chunk of the response body to `onData` as it arrives. Resolves
+ * once the response head is in, with its status and `ended`, which settles
+ * when the body ends, fails or `signal` aborts. A body that is not read (any
+ * status but 200) is discarded by the dialer.
+ *
+ * The default reads the stream with `fetch`; a runtime adapter may give a
+ * leaner one (Node's fetch passes every chunk through Web streams, a cost
+ * paid on every hop of every write).
+ */
+export type StreamDialer = (
+  url: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  onData: (chunk: Uint8Array) => void,
+) => Promise<{ status: number; ended: Promise<void> }>;
+
+/** A {@link StreamDialer} over `fetch`: any runtime. */
+export function fetchStreamDialer(f: typeof fetch): StreamDialer {
+  return async (url, headers, signal, onData) => {
+    const res = await f(url, { headers, signal });
+    const body = res.body;
+    if (res.status !== 200 || body === null) {
+      await body?.cancel();
+      return { status: res.status, ended: Promise.resolve() };
+    }
+    const reader = body.getReader();
+    const ended = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        onData(value);
+      }
+    })();
+    return { status: res.status, ended };
+  };
+}
+
 /** Settings of the outgoing side of the peer transport. */
 export interface PeerSenderOptions {
   readonly clusterId: bigint;
@@ -13,6 +52,8 @@ export interface PeerSenderOptions {
   readonly onRemoved: (by: bigint) => void;
   /** Injectable for tests; the global fetch otherwise. */
   readonly fetch?: typeof fetch;
+  /** Reads peers' streams; {@link fetchStreamDialer} over `fetch` otherwise. */
+  readonly dialStream?: StreamDialer;
   /** Most messages held for one peer while it is slow or down (oldest dropped first). */
   readonly maxQueuedMessages?: number;
   /** Most bytes sent in one request. */
@@ -110,6 +151,7 @@ function backoff(ms: number): number {
 export class PeerSender {
   readonly #options: PeerSenderOptions;
   readonly #fetch: typeof fetch;
+  readonly #dialStream: StreamDialer;
   readonly #peers = new Map<bigint, PeerState>();
   readonly #maxQueued: number;
   readonly #maxBatchBytes: number;
@@ -120,6 +162,7 @@ export class PeerSender {
   constructor(options: PeerSenderOptions) {
     this.#options = options;
     this.#fetch = options.fetch ?? fetch;
+    this.#dialStream = options.dialStream ?? fetchStreamDialer(this.#fetch);
     this.#maxQueued = options.maxQueuedMessages ?? 4096;
     this.#maxBatchBytes = options.maxBatchBytes ?? 8 * 1024 * 1024;
     this.#timeoutMs = options.requestTimeoutMs ?? 5_000;
@@ -369,33 +412,28 @@ export class PeerSender {
     const watchdog = setInterval(() => {
       if (Date.now() - lastData > STREAM_IDLE_MS) abort.abort();
     }, STREAM_IDLE_MS / 2);
+    const frames = new FrameReader();
+    const onData = (chunk: Uint8Array) => {
+      lastData = Date.now();
+      received = true;
+      const messages = frames.push(chunk);
+      if (messages.length > 0 && !this.#closed) onMessages(id, messages);
+    };
     try {
-      const res = await this.#fetch(url, {
-        headers: this.#headers(id),
-        signal: abort.signal,
-      });
-      if (res.status === 410) {
-        await res.body?.cancel();
+      const { status, ended } = await this.#dialStream(
+        url,
+        this.#headers(id),
+        abort.signal,
+        onData,
+      );
+      if (status === 410) {
         this.#options.logger.error("this member was removed from the cluster", {
           "remote-peer-id": hexId(id),
         });
         this.#options.onRemoved(id);
         return;
       }
-      if (!res.ok || res.body === null) {
-        await res.body?.cancel();
-      } else {
-        const reader = res.body.getReader();
-        const frames = new FrameReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          lastData = Date.now();
-          received = true;
-          const messages = frames.push(value);
-          if (messages.length > 0 && !this.#closed) onMessages(id, messages);
-        }
-      }
+      await ended;
     } catch {
       // Unreachable, aborted, or a damaged stream: redialled below. The POST
       // path reports the peer as unreachable, so nothing is logged here.

@@ -91,6 +91,13 @@ describe("frames", () => {
     expect(() => new FrameReader().push(huge)).toThrow(FrameError);
   });
 
+  it("hands out frames of their own, even from a Node Buffer over a reused read buffer", () => {
+    const read = Buffer.from(encodeFrames([text("kept"), text("also")]));
+    const frames = new FrameReader().push(read);
+    read.fill(0); // the socket's next read lands in the same memory
+    expect(frames.map((f) => new TextDecoder().decode(f))).toEqual(["kept", "also"]);
+  });
+
   it("refuses truncated bodies", () => {
     const body = encodeFrames([text("hello")]);
     expect(() => decodeFrames(body.subarray(0, body.byteLength - 1))).toThrow(FrameError);
