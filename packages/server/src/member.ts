@@ -844,17 +844,23 @@ export class Member {
     if (rd.entries.length > 0) this.#wasLone = lone;
     if (early.length > 0 && rd.entries.length > 0 && lone && wasLone) await turn();
     // Committed entries are durable on a quorum already (a leader counts
-    // itself only once persisted), so they are applied and answered before
-    // this Ready's new entries are flushed, as etcd hands them to its apply
-    // loop before saving to the WAL: a write then waits for one fsync, not
-    // for its own and the next batch's.
+    // itself only once persisted), so they need not wait for this Ready's new
+    // entries, as etcd hands them to its apply loop before saving to the WAL:
+    // a write then waits for one fsync, not for its own and the next batch's.
+    // They are applied (and answered) while those entries' fsync runs on
+    // the thread pool, so neither the fsync nor a follower's acknowledgement
+    // waits for the apply.
+    const flushing = this.#persist(rd);
     const applied = rd.committedEntries.length > 0;
-    if (applied) {
-      for (const e of rd.committedEntries) this.#applyEntry(e);
-      this.#applied = rd.committedEntries[rd.committedEntries.length - 1]!.index;
-      this.#releaseReads();
+    try {
+      if (applied) {
+        for (const e of rd.committedEntries) this.#applyEntry(e);
+        this.#applied = rd.committedEntries[rd.committedEntries.length - 1]!.index;
+        this.#releaseReads();
+      }
+    } finally {
+      if (flushing !== undefined) await flushing;
     }
-    await this.#persist(rd);
     if (early.length === 0) for (const m of rd.messages) this.#send(m);
     else if (early.length < rd.messages.length) {
       const earlySet = new Set(early);
@@ -884,9 +890,14 @@ export class Member {
     }
   }
 
-  async #persist(rd: Ready): Promise<void> {
-    if (rd.snapshot !== undefined && rd.entries.length === 0) return; // the install wrote it
-    if (rd.entries.length === 0 && rd.hardState === undefined) return;
+  /**
+   * Writes `rd`'s entries and hard state. Returns the fdatasync still
+   * running when the write must be durable and is flushed off the event loop
+   * (see below); undefined once it is done.
+   */
+  #persist(rd: Ready): Promise<void> | undefined {
+    if (rd.snapshot !== undefined && rd.entries.length === 0) return undefined; // the install wrote it
+    if (rd.entries.length === 0 && rd.hardState === undefined) return undefined;
     const hs = rd.hardState;
     const termOrVote =
       hs !== undefined && (hs.term !== this.#persistedTerm || hs.vote !== this.#persistedVote);
@@ -905,7 +916,7 @@ export class Member {
         () => this.#pendingCommitTimeout(),
         PENDING_COMMIT_MS,
       );
-      if (rd.entries.length === 0) return;
+      if (rd.entries.length === 0) return undefined;
     }
     const hardState = termOrVote
       ? hs
@@ -929,19 +940,27 @@ export class Member {
       { sync: false },
     );
     this.#logView.remember(rd.entries);
-    if (rd.mustSync) {
-      if (this.#waiters.size > 1 || this.#raft.confState().voters.length > 1) {
-        await this.#storage.flush();
-      } else {
-        this.#storage.flushSync();
-      }
+    if (!rd.mustSync) {
+      this.#persisted(hardState);
+      return undefined;
     }
+    if (this.#waiters.size > 1 || this.#raft.confState().voters.length > 1) {
+      return this.#storage.flush().then(() => this.#persisted(hardState, started));
+    }
+    this.#storage.flushSync();
+    this.#persisted(hardState, started);
+    return undefined;
+  }
+
+  /** Bookkeeping once a write is durable; `started` is when a synced one began. */
+  #persisted(hardState: HardState | undefined, started?: number): void {
     if (hardState !== undefined) {
       this.#persistedTerm = hardState.term;
       this.#persistedVote = hardState.vote;
     }
+    if (started === undefined) return;
     const took = performance.now() - started;
-    if (rd.mustSync && took > 100) {
+    if (took > 100) {
       this.#log.warn("slow fdatasync", {
         took: `${took.toFixed(1)}ms`,
         "expected-duration": "100ms",
