@@ -198,6 +198,9 @@ describe.skipIf(!etcd)("the harness against etcd", () => {
         expect(f.errors).toBe(0);
         expect(f.generatorCores as number).toBeGreaterThan(0);
         expect(f.p99Ms as number).toBeGreaterThanOrEqual(f.p50Ms as number);
+        // The share of CPU the hypervisor took during the runs, a percentage.
+        expect(f.stealPct as number).toBeGreaterThanOrEqual(0);
+        expect(f.stealPct as number).toBeLessThanOrEqual(100);
       }
       expect(bySuite("watch")).toEqual(["watch w=20 m=1"]);
       expect(bySuite("recovery")).toEqual([

@@ -73,7 +73,9 @@ function spreadText(f: Figure): string {
 
 /** Rows of text cells: the figures. */
 export function figureRows(figures: readonly Figure[]): string[][] {
-  const rows = [["figure", "value", "unit", "p50 ms", "p99 ms", "spread", "gen cpu", "srv cpu"]];
+  const rows = [
+    ["figure", "value", "unit", "p50 ms", "p99 ms", "spread", "gen cpu", "srv cpu", "steal %"],
+  ];
   for (const f of figures) {
     rows.push([
       f.name,
@@ -84,6 +86,7 @@ export function figureRows(figures: readonly Figure[]): string[][] {
       spreadText(f),
       fmt(f.generatorCores),
       fmt(f.serverCores),
+      fmt(f.stealPct),
     ]);
   }
   return rows;

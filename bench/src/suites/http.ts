@@ -9,7 +9,7 @@ import { sleep } from "@cairn/testkit";
 import { chooseSystems, type Run, runsFigure } from "../lib/harness.js";
 import { KEY_COUNT, type LoadMode, type LoadResult, nodeLoad, writeKeys } from "../lib/load.js";
 import { parseOptions } from "../lib/options.js";
-import { meterCpu } from "../lib/procstat.js";
+import { meterCpu, meterSteal } from "../lib/procstat.js";
 import { round } from "../lib/stats.js";
 import { type Cluster, startCluster } from "../lib/systems.js";
 import { ensureWrk, runWrk } from "../lib/wrk.js";
@@ -70,8 +70,10 @@ const suite: Suite = {
           for (let r = 0; r < options.runs; r++) {
             for (const [i, c] of clusters.entries()) {
               const server = meterCpu(c.pids());
+              const stolen = meterSteal();
               const res = await generate(targets[i]!.clientUrl, kase.mode, kase.connections);
               const used = server.stop();
+              const stealPct = stolen.stop();
               runs[i]!.push({
                 value: res.rps,
                 p50Ms: res.p50Ms,
@@ -79,11 +81,13 @@ const suite: Suite = {
                 errors: res.errors,
                 generatorCores: res.generatorCores,
                 serverCores: used.cores,
+                ...(stealPct === undefined ? {} : { stealPct }),
               });
               ctx.log(
                 `  ${id} ${c.system.kind} run ${r + 1}/${options.runs}: ${Math.round(res.rps).toLocaleString("en")} req/s` +
                   `  p50 ${round(res.p50Ms, 3)} ms  p99 ${round(res.p99Ms, 3)} ms` +
-                  `  cpu: generator ${round(res.generatorCores, 2)} / server ${round(used.cores, 2)} cores`,
+                  `  cpu: generator ${round(res.generatorCores, 2)} / server ${round(used.cores, 2)} cores` +
+                  (stealPct === undefined ? "" : `  steal ${round(stealPct, 1)}%`),
               );
               if (res.errors > 0) {
                 ctx.log(`!!! ${id} ${c.system.kind}: ${res.errors} failed requests in this run`);

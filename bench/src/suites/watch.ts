@@ -14,7 +14,7 @@ import { chooseSystems, type Run, runsFigure } from "../lib/harness.js";
 import { HttpConnection, type HttpResponse } from "../lib/http.js";
 import { benchValue } from "../lib/load.js";
 import { type BenchOptions, parseOptions } from "../lib/options.js";
-import { meterCpu } from "../lib/procstat.js";
+import { meterCpu, meterSteal } from "../lib/procstat.js";
 import { percentile, round } from "../lib/stats.js";
 import { type Cluster, startCluster } from "../lib/systems.js";
 import type { Suite, SuiteContext } from "../suite.js";
@@ -162,14 +162,18 @@ const suite: Suite = {
         const runs: Run[][] = clusters.map(() => []);
         for (let r = 0; r < options.runs; r++) {
           for (const [i, c] of clusters.entries()) {
-            const run = await watchRun(c, options, ctx);
+            const stolen = meterSteal();
+            const measured = await watchRun(c, options, ctx);
+            const stealPct = stolen.stop();
+            const run = stealPct === undefined ? measured : { ...measured, stealPct };
             runs[i]!.push(run);
             ctx.log(
               `  ${id} ${c.system.kind} run ${r + 1}/${options.runs} (${options.rounds} writes):` +
                 ` all notified p50 ${round(run.p50Ms!, 2)} ms, p99 ${round(run.p99Ms!, 2)} ms;` +
                 ` per watcher p50 ${round(run.watcherP50Ms!, 2)} ms, p99 ${round(run.watcherP99Ms!, 2)} ms;` +
                 ` cpu: harness ${round(run.generatorCores!, 2)} / server ${round(run.serverCores!, 2)} cores` +
-                ` (harness ${round(run.harnessUsPerEvent!, 1)} µs per notification)`,
+                ` (harness ${round(run.harnessUsPerEvent!, 1)} µs per notification)` +
+                (stealPct === undefined ? "" : `; steal ${round(stealPct, 1)}%`),
             );
           }
         }
