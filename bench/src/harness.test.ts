@@ -13,6 +13,8 @@ import { fileURLToPath } from "node:url";
 import { findProgram, programOrSkip, tempDir } from "@cairn/testkit";
 import { describe, expect, it } from "vitest";
 import { runsFigure } from "./lib/harness.js";
+import { BenchUsageError, parseOptions } from "./lib/options.js";
+import { CALM_ATTEMPTS, measureCalm } from "./lib/procstat.js";
 import { markdown, ratios } from "./lib/results.js";
 import { LatencyHistogram, median, percentile, spread } from "./lib/stats.js";
 import type { SystemSpec } from "./lib/systems.js";
@@ -39,6 +41,67 @@ describe("statistics", () => {
       const exact = percentile(xs, p);
       expect(Math.abs(h.percentile(p) - exact) / exact).toBeLessThan(0.011);
     }
+  });
+});
+
+describe("CPU steal", () => {
+  // /proc/stat counts in ticks of 10 ms: an attempt must last a few of them.
+  const pause = () => new Promise((r) => setTimeout(r, 40));
+
+  it("--max-steal takes a percentage, and only that", () => {
+    expect(parseOptions([]).maxStealPct).toBeUndefined();
+    expect(parseOptions(["--max-steal", "5"]).maxStealPct).toBe(5);
+    expect(parseOptions(["--max-steal=2.5"]).maxStealPct).toBe(2.5);
+    for (const bad of ["", "x", "-1", "101"]) {
+      expect(() => parseOptions(["--max-steal", bad])).toThrow(BenchUsageError);
+    }
+    expect(() => parseOptions(["--max-steal"])).toThrow("--max-steal needs a percentage");
+  });
+
+  it("keeps the first attempt when no limit is set, with the steal metered over it", async () => {
+    let calls = 0;
+    const m = await measureCalm(
+      undefined,
+      async () => {
+        await pause();
+        return ++calls;
+      },
+      () => {},
+    );
+    expect(m).toMatchObject({ result: 1, discarded: 0 });
+    expect(calls).toBe(1);
+    // Linux: a share of the machine's CPU time, in percent.
+    expect(m.stealPct).toBeGreaterThanOrEqual(0);
+    expect(m.stealPct).toBeLessThanOrEqual(100);
+  });
+
+  it("measures again while the steal is over the limit, then keeps the last attempt", async () => {
+    // A limit no interval can stay under: every attempt is over it.
+    let calls = 0;
+    const discards: number[] = [];
+    const m = await measureCalm(
+      -1,
+      async () => {
+        await pause();
+        return ++calls;
+      },
+      (_steal, attempt) => {
+        discards.push(attempt);
+      },
+    );
+    expect(calls).toBe(CALM_ATTEMPTS);
+    expect(discards).toEqual([1, 2, 3, 4].slice(0, CALM_ATTEMPTS - 1));
+    expect(m).toMatchObject({ result: CALM_ATTEMPTS, discarded: CALM_ATTEMPTS - 1 });
+    // A limit every interval meets: the first attempt is kept.
+    expect(
+      (
+        await measureCalm(
+          100,
+          async () => "ok",
+          () => {},
+        )
+      ).discarded,
+    ).toBe(0);
   });
 });
 

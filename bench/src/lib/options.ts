@@ -35,6 +35,8 @@ export interface BenchOptions {
   readonly build: boolean;
   /** Cairn's member entry file, when not `apps/cairn/dist/main.js` (e.g. another build). */
   readonly cairnEntry: string | undefined;
+  /** http and watch: measure a run again when the VM's CPU steal over it exceeded this (percent). */
+  readonly maxStealPct: number | undefined;
 }
 
 /** A flag the suites do not know, or a bad value. */
@@ -59,6 +61,8 @@ export const OPTIONS_HELP = `options:
   --rounds N            watch: writes per run (default 20)
   --no-build            do not build apps/cairn before measuring it
   --cairn-entry FILE    measure this member entry instead of apps/cairn/dist/main.js
+  --max-steal PCT       http, watch: measure a run again (up to 5 times in all) while the
+                        hypervisor took more than PCT % of the CPU during it (default: keep all)
   --no-save             (harness) do not write bench/results/
   --results-dir DIR     (harness) write results there instead of bench/results/`;
 
@@ -88,6 +92,7 @@ export function parseOptions(args: readonly string[]): BenchOptions {
     rounds: quick ? 5 : 20,
     build: true,
     cairnEntry: undefined as string | undefined,
+    maxStealPct: undefined as number | undefined,
   };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;
@@ -158,6 +163,17 @@ export function parseOptions(args: readonly string[]): BenchOptions {
         const v = value();
         if (v === undefined || v === "") throw new BenchUsageError("--cairn-entry needs a file");
         o.cairnEntry = v;
+        break;
+      }
+      case "--max-steal": {
+        const v = value();
+        const n = Number(v);
+        if (v === undefined || v.trim() === "" || !Number.isFinite(n) || n < 0 || n > 100) {
+          throw new BenchUsageError(
+            `--max-steal needs a percentage from 0 to 100, not '${v ?? ""}'`,
+          );
+        }
+        o.maxStealPct = n;
         break;
       }
       default:

@@ -116,3 +116,36 @@ export function meterSteal(): { stop(): number | undefined } {
     },
   };
 }
+
+/** What {@link measureCalm} returns. */
+export interface CalmMeasure<T> {
+  readonly result: T;
+  /** CPU steal over the kept attempt, percent (undefined off Linux). */
+  readonly stealPct: number | undefined;
+  /** Attempts measured and discarded because of steal. */
+  readonly discarded: number;
+}
+
+/** Attempts {@link measureCalm} makes at most before it keeps one regardless. */
+export const CALM_ATTEMPTS = 5;
+
+/**
+ * Runs `measure` and meters the CPU steal over it. With `maxStealPct` set,
+ * an attempt during which the hypervisor took more than that is thrown away
+ * and measured again (after `onDiscard`, up to {@link CALM_ATTEMPTS} in all;
+ * the last one is kept whatever its steal).
+ */
+export async function measureCalm<T>(
+  maxStealPct: number | undefined,
+  measure: () => Promise<T>,
+  onDiscard: (stealPct: number, attempt: number) => Promise<void> | void,
+): Promise<CalmMeasure<T>> {
+  for (let attempt = 1; ; attempt++) {
+    const stolen = meterSteal();
+    const result = await measure();
+    const stealPct = stolen.stop();
+    const calm = maxStealPct === undefined || stealPct === undefined || stealPct <= maxStealPct;
+    if (calm || attempt >= CALM_ATTEMPTS) return { result, stealPct, discarded: attempt - 1 };
+    await onDiscard(stealPct, attempt);
+  }
+}
