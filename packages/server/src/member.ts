@@ -827,10 +827,17 @@ export class Member {
     // leader's disk write with the followers'. Anything that depends on a
     // new term or vote still waits for the write.
     const hs = rd.hardState;
+    const leading = this.#role === StateRole.Leader;
+    // A leader that applies entries here answers their writes, and tells its
+    // followers of the new commit index with appends that carry no entries.
+    // Those notices leave once the answers are out (see below).
+    const answering = leading && rd.committedEntries.length > 0;
     const early =
-      this.#role === StateRole.Leader &&
+      leading &&
       (hs === undefined || (hs.term === this.#persistedTerm && hs.vote === this.#persistedVote))
-        ? rd.messages.filter((m) => m.type === MessageType.App)
+        ? rd.messages.filter(
+            (m) => m.type === MessageType.App && !(answering && m.entries.length === 0),
+          )
         : [];
     for (const m of early) this.#send(m);
     // The streams write them only once this task ends (a queued microtask
@@ -871,10 +878,22 @@ export class Member {
     } finally {
       if (flushing !== undefined) await flushing;
     }
-    if (early.length === 0) for (const m of rd.messages) this.#send(m);
-    else if (early.length < rd.messages.length) {
-      const earlySet = new Set(early);
-      for (const m of rd.messages) if (!earlySet.has(m)) this.#send(m);
+    // Commit notices wait for the next turn of the event loop: the answers
+    // to the writes just applied are written in this one (each a few promise
+    // steps away), and a notice written first would wake a follower's
+    // process, which on cores shared with it can delay the answer. Raft
+    // takes a notice that arrives after a later append as a stale one.
+    const notices: Message[] = [];
+    const earlySet = early.length === 0 ? undefined : new Set(early);
+    for (const m of rd.messages) {
+      if (earlySet?.has(m)) continue;
+      if (answering && m.type === MessageType.App && m.entries.length === 0) notices.push(m);
+      else this.#send(m);
+    }
+    if (notices.length > 0) {
+      later(() => {
+        for (const m of notices) this.#send(m);
+      });
     }
     if (applied) {
       await this.#maybeSnapshot();
