@@ -81,6 +81,34 @@ describe("serveLikeGo", () => {
     expect(out).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
   });
 
+  it("keeps an idle keep-alive connection open past Node's 5 s, as Go's server does", async () => {
+    const s = await serveLikeGo(app);
+    servers.push(s);
+    const socket = connect(s.port, "127.0.0.1");
+    socket.setEncoding("latin1");
+    let out = "";
+    let closed = false;
+    socket.on("data", (d: string) => {
+      out += d;
+    });
+    socket.on("close", () => {
+      closed = true;
+    });
+    const answers = () => out.split("HTTP/1.1 200 OK").length - 1;
+    const until = async (n: number) => {
+      for (let i = 0; i < 300 && answers() < n; i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    socket.write("GET /first HTTP/1.1\r\nHost: a\r\n\r\n");
+    await until(1);
+    await new Promise((r) => setTimeout(r, 6_000));
+    expect(closed).toBe(false);
+    socket.write("GET /second HTTP/1.1\r\nHost: a\r\n\r\n");
+    await until(2);
+    socket.destroy();
+    expect(answers()).toBe(2);
+    expect(seen).toEqual(["GET /first", "GET /second"]);
+  }, 15_000);
+
   it("binds the port asked for and rejects one already in use", async () => {
     const first = await serveLikeGo(app);
     servers.push(first);

@@ -448,6 +448,11 @@ export async function serveLikeGo(
     },
   );
   answerParserRejects(server, fetch);
+  // Go's server (etcd sets no IdleTimeout) keeps an idle keep-alive
+  // connection open until the client closes it; Node's closes it after 5 s,
+  // and a client that reuses it just then (a pooled connection, a busy
+  // client) has its request reset mid-flight.
+  server.keepAliveTimeout = 0;
   // The listening socket is a plain TCP server in front (etcd's cmux); the
   // HTTP server gets the connections it accepts.
   const sniffing = new Set<Socket>();
