@@ -66,9 +66,10 @@ describe("CPU steal", () => {
         await pause();
         return ++calls;
       },
-      () => {},
+      { label: "x", log: () => {}, pauseMs: 0 },
     );
     expect(m).toMatchObject({ result: 1, discarded: 0 });
+    expect(m.runFields).toEqual({ stealPct: m.stealPct, discardedRuns: 0 });
     expect(calls).toBe(1);
     // Linux: a share of the machine's CPU time, in percent.
     expect(m.stealPct).toBeGreaterThanOrEqual(0);
@@ -78,30 +79,34 @@ describe("CPU steal", () => {
   it("measures again while the steal is over the limit, then keeps the last attempt", async () => {
     // A limit no interval can stay under: every attempt is over it.
     let calls = 0;
-    const discards: number[] = [];
+    const lines: string[] = [];
     const m = await measureCalm(
       -1,
       async () => {
         await pause();
         return ++calls;
       },
-      (_steal, attempt) => {
-        discards.push(attempt);
-      },
+      { label: "put c=1 m=1 cairn run 1/3", log: (l) => lines.push(l), pauseMs: 0 },
     );
     expect(calls).toBe(CALM_ATTEMPTS);
-    expect(discards).toEqual([1, 2, 3, 4].slice(0, CALM_ATTEMPTS - 1));
+    expect(lines).toHaveLength(CALM_ATTEMPTS - 1);
+    for (const [i, l] of lines.entries()) {
+      expect(l).toMatch(
+        new RegExp(`put c=1 m=1 cairn run 1/3 attempt ${i + 1}: steal [0-9.]+%, measured again`),
+      );
+    }
     expect(m).toMatchObject({ result: CALM_ATTEMPTS, discarded: CALM_ATTEMPTS - 1 });
     // A limit every interval meets: the first attempt is kept.
-    expect(
-      (
-        await measureCalm(
-          100,
-          async () => "ok",
-          () => {},
-        )
-      ).discarded,
-    ).toBe(0);
+    const calm = await measureCalm(
+      100,
+      async () => {
+        await pause();
+        return "ok";
+      },
+      { label: "x", log: (l) => lines.push(l), pauseMs: 0 },
+    );
+    expect(calm.discarded).toBe(0);
+    expect(lines).toHaveLength(CALM_ATTEMPTS - 1);
   });
 });
 

@@ -124,28 +124,49 @@ export interface CalmMeasure<T> {
   readonly stealPct: number | undefined;
   /** Attempts measured and discarded because of steal. */
   readonly discarded: number;
+  /** The two as fields of a run: `stealPct` (when known) and `discardedRuns`. */
+  readonly runFields: { stealPct?: number; discardedRuns: number };
 }
 
 /** Attempts {@link measureCalm} makes at most before it keeps one regardless. */
 export const CALM_ATTEMPTS = 5;
 
+/** How {@link measureCalm} reports and paces a discarded attempt. */
+export interface CalmOptions {
+  /** What is measured, for the log line of a discarded attempt. */
+  readonly label: string;
+  readonly log: (line: string) => void;
+  /** Pause before measuring again (default 2 s, for the host's burst to pass). */
+  readonly pauseMs?: number;
+}
+
 /**
  * Runs `measure` and meters the CPU steal over it. With `maxStealPct` set,
- * an attempt during which the hypervisor took more than that is thrown away
- * and measured again (after `onDiscard`, up to {@link CALM_ATTEMPTS} in all;
- * the last one is kept whatever its steal).
+ * an attempt during which the hypervisor took more than that is logged,
+ * thrown away and measured again (up to {@link CALM_ATTEMPTS} in all; the
+ * last one is kept whatever its steal).
  */
 export async function measureCalm<T>(
   maxStealPct: number | undefined,
   measure: () => Promise<T>,
-  onDiscard: (stealPct: number, attempt: number) => Promise<void> | void,
+  options: CalmOptions,
 ): Promise<CalmMeasure<T>> {
   for (let attempt = 1; ; attempt++) {
     const stolen = meterSteal();
     const result = await measure();
     const stealPct = stolen.stop();
     const calm = maxStealPct === undefined || stealPct === undefined || stealPct <= maxStealPct;
-    if (calm || attempt >= CALM_ATTEMPTS) return { result, stealPct, discarded: attempt - 1 };
-    await onDiscard(stealPct, attempt);
+    if (calm || attempt >= CALM_ATTEMPTS) {
+      const discarded = attempt - 1;
+      const runFields =
+        stealPct === undefined
+          ? { discardedRuns: discarded }
+          : { stealPct, discardedRuns: discarded };
+      return { result, stealPct, discarded, runFields };
+    }
+    options.log(
+      `  ${options.label} attempt ${attempt}: steal ${Math.round(stealPct * 10) / 10}%, measured again`,
+    );
+    await new Promise((r) => setTimeout(r, options.pauseMs ?? 2_000));
   }
 }

@@ -69,20 +69,14 @@ const suite: Suite = {
           const runs: Run[][] = clusters.map(() => []);
           for (let r = 0; r < options.runs; r++) {
             for (const [i, c] of clusters.entries()) {
-              const { result, stealPct, discarded } = await measureCalm(
+              const { result, stealPct, runFields } = await measureCalm(
                 options.maxStealPct,
                 async () => {
                   const server = meterCpu(c.pids());
                   const res = await generate(targets[i]!.clientUrl, kase.mode, kase.connections);
                   return { res, used: server.stop() };
                 },
-                async (steal, attempt) => {
-                  ctx.log(
-                    `  ${id} ${c.system.kind} run ${r + 1}/${options.runs} attempt ${attempt}: ` +
-                      `steal ${round(steal, 1)}%, measured again`,
-                  );
-                  await sleep(2_000);
-                },
+                { label: `${id} ${c.system.kind} run ${r + 1}/${options.runs}`, log: ctx.log },
               );
               const { res, used } = result;
               runs[i]!.push({
@@ -92,8 +86,7 @@ const suite: Suite = {
                 errors: res.errors,
                 generatorCores: res.generatorCores,
                 serverCores: used.cores,
-                ...(stealPct === undefined ? {} : { stealPct }),
-                discardedRuns: discarded,
+                ...runFields,
               });
               ctx.log(
                 `  ${id} ${c.system.kind} run ${r + 1}/${options.runs}: ${Math.round(res.rps).toLocaleString("en")} req/s` +

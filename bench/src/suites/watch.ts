@@ -10,7 +10,6 @@
  * watcher that registers late still gets the event from history and nothing
  * is missed, only counted late.
  */
-import { sleep } from "@cairn/testkit";
 import { chooseSystems, type Run, runsFigure } from "../lib/harness.js";
 import { HttpConnection, type HttpResponse } from "../lib/http.js";
 import { benchValue } from "../lib/load.js";
@@ -163,22 +162,12 @@ const suite: Suite = {
         const runs: Run[][] = clusters.map(() => []);
         for (let r = 0; r < options.runs; r++) {
           for (const [i, c] of clusters.entries()) {
-            const { result, stealPct, discarded } = await measureCalm(
+            const { result, stealPct, runFields } = await measureCalm(
               options.maxStealPct,
               () => watchRun(c, options, ctx),
-              async (steal, attempt) => {
-                ctx.log(
-                  `  ${id} ${c.system.kind} run ${r + 1}/${options.runs} attempt ${attempt}: ` +
-                    `steal ${round(steal, 1)}%, measured again`,
-                );
-                await sleep(2_000);
-              },
+              { label: `${id} ${c.system.kind} run ${r + 1}/${options.runs}`, log: ctx.log },
             );
-            const run: Run = {
-              ...result,
-              ...(stealPct === undefined ? {} : { stealPct }),
-              discardedRuns: discarded,
-            };
+            const run: Run = { ...result, ...runFields };
             runs[i]!.push(run);
             ctx.log(
               `  ${id} ${c.system.kind} run ${r + 1}/${options.runs} (${options.rounds} writes):` +

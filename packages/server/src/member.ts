@@ -832,12 +832,12 @@ export class Member {
     // followers of the new commit index with appends that carry no entries.
     // Those notices leave once the answers are out (see below).
     const answering = leading && rd.committedEntries.length > 0;
+    const isNotice = (m: Message) =>
+      answering && m.type === MessageType.App && m.entries.length === 0;
     const early =
       leading &&
       (hs === undefined || (hs.term === this.#persistedTerm && hs.vote === this.#persistedVote))
-        ? rd.messages.filter(
-            (m) => m.type === MessageType.App && !(answering && m.entries.length === 0),
-          )
+        ? rd.messages.filter((m) => m.type === MessageType.App && !isNotice(m))
         : [];
     for (const m of early) this.#send(m);
     // The streams write them only once this task ends (a queued microtask
@@ -887,7 +887,7 @@ export class Member {
     const earlySet = early.length === 0 ? undefined : new Set(early);
     for (const m of rd.messages) {
       if (earlySet?.has(m)) continue;
-      if (answering && m.type === MessageType.App && m.entries.length === 0) notices.push(m);
+      if (isNotice(m)) notices.push(m);
       else this.#send(m);
     }
     if (notices.length > 0) {
