@@ -25,6 +25,7 @@ import { getRequestListener } from "@hono/node-server";
 import { canonicalHeaderKey } from "../app.js";
 import { type KeysAnswer, WATCH_BUFFER } from "../keys.js";
 import { type KeysRoute, routeTakesBody } from "../keys-route.js";
+import { type HandOff, serveDirect } from "./direct.js";
 
 /**
  * The handler served: a Web-standard fetch function. `env` is what
@@ -45,6 +46,12 @@ export interface GoServeOptions {
    * whatever it declines goes to `fetch`.
    */
   readonly keys?: KeysRoute;
+  /**
+   * Answer plain key requests on the connection itself rather than through
+   * node:http (see direct.ts); the same bytes, less CPU. Default true; only
+   * with `keys`.
+   */
+  readonly direct?: boolean;
 }
 
 /** A server started by {@link serveLikeGo}. */
@@ -385,11 +392,25 @@ export function cmuxHttp1(first: Uint8Array): "accept" | "reject" | "wait" {
   return /^HTTP\/1\.[0-9]$/.test(line.slice(s2 + 1)) ? "accept" : "reject";
 }
 
+/** Hands a connection to node:http with the bytes read from it so far put back. */
+function toHttp(http: Server): HandOff {
+  return (socket, unread) => {
+    socket.pause();
+    if (unread.length > 0) socket.unshift(unread);
+    http.emit("connection", socket);
+    socket.resume();
+  };
+}
+
 /**
  * Reads a new connection's first bytes until {@link cmuxHttp1} decides, then
- * hands it (bytes put back) to `http` or closes it.
+ * hands it (bytes put back) to `accept` or closes it.
  */
-function sniff(socket: Socket, http: Server, sniffing: Set<Socket>): void {
+function sniff(
+  socket: Socket,
+  accept: (socket: Socket, seen: Buffer) => void,
+  sniffing: Set<Socket>,
+): void {
   sniffing.add(socket);
   let seen: Buffer = Buffer.alloc(0);
   const finish = () => {
@@ -413,10 +434,7 @@ function sniff(socket: Socket, http: Server, sniffing: Set<Socket>): void {
       return;
     }
     finish();
-    socket.pause();
-    socket.unshift(seen);
-    http.emit("connection", socket);
-    socket.resume();
+    accept(socket, seen);
   };
   socket.on("data", onData);
   socket.on("end", drop);
@@ -456,11 +474,17 @@ export async function serveLikeGo(
   // The listening socket is a plain TCP server in front (etcd's cmux); the
   // HTTP server gets the connections it accepts.
   const sniffing = new Set<Socket>();
+  const toServer = toHttp(server);
+  const direct = new Set<Socket>();
+  const accept: (socket: Socket, seen: Buffer) => void =
+    keys !== undefined && options.direct !== false
+      ? (socket, seen) => serveDirect(socket, seen, keys, toServer, direct)
+      : toServer;
   // noDelay as node:http sets it on the sockets it accepts itself: without it
   // a response written in two pieces waits out the client's delayed ACK
   // (Nagle), about 40 ms per request on a keep-alive connection.
   const front = createTcpServer({ pauseOnConnect: true, noDelay: true }, (socket) =>
-    sniff(socket, server, sniffing),
+    sniff(socket, accept, sniffing),
   );
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => reject(error);
@@ -487,6 +511,8 @@ export async function serveLikeGo(
         front.close(() => resolve());
         for (const socket of sniffing) socket.destroy();
         sniffing.clear();
+        for (const socket of direct) socket.destroy();
+        direct.clear();
         server.closeAllConnections();
         server.close(); // stops node:http's timeout checks (it never listened itself)
       }),
