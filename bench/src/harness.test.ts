@@ -44,6 +44,18 @@ describe("statistics", () => {
   });
 });
 
+describe("watch warm-up", () => {
+  it("--warmup-rounds takes a count, 0 included", () => {
+    expect(parseOptions([]).warmupRounds).toBe(5);
+    expect(parseOptions(["--quick"]).warmupRounds).toBe(1);
+    expect(parseOptions(["--warmup-rounds", "0"]).warmupRounds).toBe(0);
+    expect(parseOptions(["--warmup-rounds=12"]).warmupRounds).toBe(12);
+    for (const bad of ["", "x", "-1", "1.5"]) {
+      expect(() => parseOptions(["--warmup-rounds", bad])).toThrow(BenchUsageError);
+    }
+  });
+});
+
 describe("CPU steal", () => {
   // /proc/stat counts in ticks of 10 ms: an attempt must last a few of them.
   const pause = () => new Promise((r) => setTimeout(r, 40));

@@ -31,6 +31,8 @@ export interface BenchOptions {
   readonly watchers: number;
   /** Writes (rounds) per watch run. */
   readonly rounds: number;
+  /** Watch: writes of an uncounted run each system serves before the measured runs. */
+  readonly warmupRounds: number;
   /** Build Cairn's member before measuring it. */
   readonly build: boolean;
   /** Cairn's member entry file, when not `apps/cairn/dist/main.js` (e.g. another build). */
@@ -59,12 +61,22 @@ export const OPTIONS_HELP = `options:
   --keys N              memory: keys held while RSS is sampled (default 100000)
   --watchers N          watch: long-poll watchers (default 1000)
   --rounds N            watch: writes per run (default 20)
+  --warmup-rounds N     watch: writes of an uncounted run before the measured ones, per system
+                        (default 5; 0 for none)
   --no-build            do not build apps/cairn before measuring it
   --cairn-entry FILE    measure this member entry instead of apps/cairn/dist/main.js
   --max-steal PCT       http, watch: measure a run again (up to 5 times in all) while the
                         hypervisor took more than PCT % of the CPU during it (default: keep all)
   --no-save             (harness) do not write bench/results/
   --results-dir DIR     (harness) write results there instead of bench/results/`;
+
+function countInt(flag: string, value: string | undefined): number {
+  const n = Number(value);
+  if (value === undefined || value === "" || !Number.isInteger(n) || n < 0) {
+    throw new BenchUsageError(`${flag} needs a whole number, 0 or more, not '${value ?? ""}'`);
+  }
+  return n;
+}
 
 function positiveInt(flag: string, value: string | undefined): number {
   const n = Number(value);
@@ -90,6 +102,7 @@ export function parseOptions(args: readonly string[]): BenchOptions {
     memoryKeys: quick ? 10_000 : 100_000,
     watchers: quick ? 100 : 1_000,
     rounds: quick ? 5 : 20,
+    warmupRounds: quick ? 1 : 5,
     build: true,
     cairnEntry: undefined as string | undefined,
     maxStealPct: undefined as number | undefined,
@@ -155,6 +168,9 @@ export function parseOptions(args: readonly string[]): BenchOptions {
         break;
       case "--rounds":
         o.rounds = positiveInt(name, value());
+        break;
+      case "--warmup-rounds":
+        o.warmupRounds = countInt(name, value());
         break;
       case "--no-build":
         o.build = false;
