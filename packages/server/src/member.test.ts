@@ -1,3 +1,4 @@
+import { openDatabase } from "@cairn/storage";
 import { freePorts, type TempDir, tempDir, waitFor } from "@cairn/testkit";
 import { type ServerType, serve } from "@hono/node-server";
 import { afterEach, describe, expect, it } from "vitest";
@@ -5,6 +6,7 @@ import { BootstrapError, RequestTimeoutError } from "./errors.js";
 import { formatId } from "./identity.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { Member, type MemberConfig } from "./member.js";
+import { memberDataFile } from "./standalone.js";
 
 interface Running {
   member: Member;
@@ -126,6 +128,51 @@ describe("a single member", () => {
     const next = await put(running.member, "/after", "x");
     expect(next.node.modifiedIndex).toBe(indexBefore + 1);
   });
+
+  it("compacts the log behind a snapshot a slice at a time, serving between the slices", async () => {
+    const saved: Record<string, unknown>[] = [];
+    const logger: Logger = {
+      ...silentLogger,
+      info: (msg, fields) => {
+        if (msg === "saved snapshot") saved.push(fields ?? {});
+      },
+      child: () => logger,
+    };
+    const [config] = await clusterConfigs(1, {
+      snapshotCount: 4_500,
+      compactionMargin: 100,
+      logger,
+    });
+    const { member } = await start(config!);
+    await waitFor(() => member.status().isLeader, { what: "leadership" });
+    // The log as another connection sees it, sampled at every turn of the
+    // event loop while the writes and the compaction run.
+    const db = await openDatabase(memberDataFile(config!.dataDir), { pragmas: false });
+    cleanups.push(() => db.close());
+    const firstIndex = db.prepare("SELECT min(idx) AS first FROM raft_entries");
+    const seen = new Set<number>();
+    let sampling = true;
+    const sample = () => {
+      seen.add(Number(firstIndex.get()?.first ?? 0));
+      if (sampling) setImmediate(sample);
+    };
+    sample();
+    for (let i = 0; i < 4_600; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, j) => put(member, `/c${i + j}`, "v")));
+    }
+    await waitFor(() => saved.length > 0, { what: "saved snapshot", timeoutMs: 10_000 });
+    sampling = false;
+    const snapshotIndex = Number(saved[0]!["snapshot-index"]);
+    expect(snapshotIndex).toBeGreaterThanOrEqual(4_500);
+    expect(saved[0]!["compacted-to"]).toBe(snapshotIndex - 100);
+    expect(Number(firstIndex.get()?.first)).toBe(snapshotIndex - 99);
+    // 4,400 entries dropped 2,000 at a time: the loop turned between the
+    // slices, and saw the log's start at an index between the two ends.
+    const between = [...seen].filter((f) => f > 1 && f < snapshotIndex - 99);
+    expect(between.length).toBeGreaterThan(0);
+    const answered = await put(member, "/after", "x");
+    expect(answered.node.modifiedIndex).toBeGreaterThan(4_600);
+  }, 60_000);
 
   it("refuses a data directory another live member holds", async () => {
     const [config] = await clusterConfigs(1);
