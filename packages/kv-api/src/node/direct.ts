@@ -4,8 +4,9 @@
  * node:http spends more CPU on a request than the v2 API does: its parser
  * callbacks, an IncomingMessage and a ServerResponse with their streams,
  * header validation, corking and finish events. A GET on one member cost
- * 35–40 µs of CPU through it against 21–25 µs read and written here, and a
- * Node member serves on one core. So a connection the cmux front accepts
+ * 35–40 µs of CPU through it against 25–29 µs read and written here (a bare
+ * node:http handler answering a constant costs 26–30 µs), and a Node member
+ * serves on one core. So a connection the cmux front accepts
  * starts here: each request that arrives whole, in the plain HTTP/1.1 shape
  * that wrk, curl, etcdctl and fetch send, and that the keys route serves,
  * is parsed, routed and answered here, with the bytes node:http would have
