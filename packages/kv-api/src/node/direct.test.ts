@@ -7,7 +7,9 @@ import { parseDirect } from "./direct.js";
 import { type GoLikeServer, serveLikeGo } from "./serve.js";
 
 /** A v2 API over a fresh in-memory store, served directly or through node:http only. */
-async function serve(direct: boolean): Promise<{ port: number; backend: LocalBackend }> {
+async function serve(
+  direct: boolean,
+): Promise<{ port: number; backend: LocalBackend; viaHttp: () => number }> {
   // A fixed clock: TTL answers are the same on both servers.
   const clock = () => 1_700_000_000_000_000;
   const backend = new LocalBackend({ clock });
@@ -18,7 +20,15 @@ async function serve(direct: boolean): Promise<{ port: number; backend: LocalBac
   });
   servers.push(s);
   closers.push(() => backend.close());
-  return { port: s.port, backend };
+  // Requests node:http took, parsed or refused by its parser (direct
+  // answers never reach it).
+  let parsed = 0;
+  const count = () => {
+    parsed++;
+  };
+  s.server.on("request", count);
+  s.server.on("clientError", count);
+  return { port: s.port, backend, viaHttp: () => parsed };
 }
 
 const servers: GoLikeServer[] = [];
@@ -35,8 +45,9 @@ class Conn {
   closed = false;
   #waiters: (() => void)[] = [];
 
-  constructor(port: number) {
-    this.socket = connect(port, "127.0.0.1");
+  /** `halfOpen`: the client's side stays open when the server ends its own. */
+  constructor(port: number, halfOpen = false) {
+    this.socket = connect({ port, host: "127.0.0.1", allowHalfOpen: halfOpen });
     this.socket.setEncoding("latin1");
     this.socket.on("data", (d: string) => {
       this.out += d;
@@ -147,8 +158,12 @@ describe("direct answers (no node:http)", () => {
   }
 
   it("are byte for byte what node:http writes", async () => {
-    const direct = await oneByOne((await serve(true)).port, SCRIPT);
-    const viaHttp = await oneByOne((await serve(false)).port, SCRIPT);
+    const served = await serve(true);
+    const direct = await oneByOne(served.port, SCRIPT);
+    expect(served.viaHttp()).toBe(0);
+    const reference = await serve(false);
+    const viaHttp = await oneByOne(reference.port, SCRIPT);
+    expect(reference.viaHttp()).toBe(SCRIPT.length);
     expect(direct.every((a) => a.startsWith("HTTP/1.1 "))).toBe(true);
     for (const [i, req] of SCRIPT.entries()) expect(direct[i], req).toBe(viaHttp[i]);
   });
@@ -205,6 +220,7 @@ describe("direct answers (no node:http)", () => {
   });
 
   it("hand over chunked bodies, duplicate or folded headers and non-ASCII values to node:http", async () => {
+    const served = await serve(true);
     const odd = [
       "PUT /v2/keys/c HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n7\r\nvalue=c\r\n0\r\n\r\n",
       "PUT /v2/keys/d HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Type: text/plain\r\nContent-Length: 7\r\n\r\nvalue=d",
@@ -214,7 +230,8 @@ describe("direct answers (no node:http)", () => {
       "GET /v2/keys/%zz HTTP/1.1\r\nHost: x\r\n\r\n",
       "get /v2/keys/c HTTP/1.1\r\nHost: x\r\n\r\n",
     ];
-    const direct = await oneByOne((await serve(true)).port, odd);
+    const direct = await oneByOne(served.port, odd);
+    expect(served.viaHttp()).toBe(odd.length);
     const viaHttp = await oneByOne((await serve(false)).port, odd);
     for (const [i, req] of odd.entries()) expect(direct[i], req).toBe(viaHttp[i]);
   });
@@ -253,13 +270,60 @@ describe("direct answers (no node:http)", () => {
   });
 
   it("are dropped, watchers included, when the server closes", async () => {
-    const direct = await serve(true);
-    const c = new Conn(direct.port);
+    const { port, backend } = await serve(true);
+    const c = new Conn(port);
     c.send(request("GET", "/v2/keys/w?wait=true"));
     await c.until((out) => out.includes("\r\n\r\n"));
+    expect(backend.store.stats().watchers).toBe(1);
     await servers.splice(0, 1)[0]!.close();
     await c.until(() => false);
     expect(c.closed).toBe(true);
+    expect(backend.store.stats().watchers).toBe(0);
+  });
+
+  it("survive a client that resets the connection while a `Connection: close` answer is written", async () => {
+    const { port, backend } = await serve(true);
+    await backend.propose({ method: "PUT", key: "/big", value: "v".repeat(8 << 20), time: 0 });
+    const c = new Conn(port);
+    c.socket.pause(); // unread bytes make the close a reset
+    c.send(request("GET", "/v2/keys/big", undefined, "Connection: close\r\n"));
+    await new Promise((r) => setTimeout(r, 100));
+    c.socket.resetAndDestroy();
+    await new Promise((r) => setTimeout(r, 100));
+    // An unhandled socket error would have failed the test run; the server still answers.
+    const next = new Conn(port);
+    next.send(request("GET", "/v2/keys/missing"));
+    expect(await next.answers(1)).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
+  });
+
+  it("close a `Connection: close` connection whose client stays open, so close() is not held", async () => {
+    const direct = await serve(true);
+    const c = new Conn(direct.port, true);
+    c.send(request("GET", "/v2/keys/none", undefined, "Connection: close\r\n"));
+    await c.answers(1);
+    const closing = servers.splice(0, 1)[0]!.close();
+    const closed = await Promise.race([
+      closing.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 2_000)),
+    ]);
+    expect(closed).toBe(true);
+  });
+
+  it("frame watch events above 4 KiB as node:http does", async () => {
+    const direct = await serve(true);
+    const viaHttp = await serve(false);
+    const outs: string[] = [];
+    for (const { port, backend } of [direct, viaHttp]) {
+      const c = new Conn(port);
+      c.send(request("GET", "/v2/keys/s?wait=true&stream=true"));
+      await c.until((out) => out.includes("\r\n\r\n"));
+      for (const v of ["a".repeat(5000), "b", "c".repeat(9000)]) {
+        await backend.propose({ method: "PUT", key: "/s", value: v, time: 0 });
+      }
+      outs.push(dateless(await c.until((out) => out.includes('"value":"ccc'))));
+      c.socket.destroy();
+    }
+    expect(outs[0]).toBe(outs[1]);
   });
 });
 

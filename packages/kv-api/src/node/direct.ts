@@ -136,26 +136,46 @@ function head(answer: KeysAnswer, close: boolean): string | undefined {
   return `${out}Date: ${httpDate()}\r\nConnection: ${close ? "close" : "keep-alive"}\r\n`;
 }
 
-/** One event as a chunk, and as the last chunk and the end of the body. */
+/**
+ * Events up to this size are framed once per event and the framed copy
+ * kept with it (a fan-out then writes one buffer per watcher); larger ones
+ * are written as header, bytes and trailer, so an event the history keeps
+ * is not held twice over.
+ */
+const MAX_FRAMED = 4096;
 const chunks = new WeakMap<Uint8Array, Buffer>();
 const lastChunks = new WeakMap<Uint8Array, Buffer>();
+const CRLF = Buffer.from("\r\n", "latin1");
+const LAST_TRAILER = Buffer.from("\r\n0\r\n\r\n", "latin1");
+const END_CHUNKED = Buffer.from("0\r\n\r\n", "latin1");
 
-/** `bytes` framed as a chunk, encoded once per event however many watchers it reaches. */
-function chunk(bytes: Uint8Array, last: boolean): Buffer {
+/** Writes `bytes` framed as a chunk (`last`: and ends the body); `sent` once written. */
+function writeChunk(socket: Socket, bytes: Uint8Array, last: boolean, sent?: () => void): void {
+  if (bytes.length === 0) {
+    // An empty chunk would read as the end of the body.
+    if (last) socket.write(END_CHUNKED, sent);
+    else sent?.();
+    return;
+  }
+  const trailer = last ? LAST_TRAILER : CRLF;
+  const header = `${bytes.length.toString(16)}\r\n`;
+  if (bytes.length > MAX_FRAMED) {
+    socket.cork();
+    socket.write(header, "latin1");
+    socket.write(bytes);
+    socket.write(trailer, sent);
+    socket.uncork();
+    return;
+  }
   const cache = last ? lastChunks : chunks;
   let framed = cache.get(bytes);
   if (framed === undefined) {
-    framed = Buffer.concat([
-      Buffer.from(`${bytes.length.toString(16)}\r\n`, "latin1"),
-      bytes,
-      Buffer.from(last ? "\r\n0\r\n\r\n" : "\r\n", "latin1"),
-    ]);
+    framed = Buffer.concat([Buffer.from(header, "latin1"), bytes, trailer]);
     cache.set(bytes, framed);
   }
-  return framed;
+  socket.write(framed, sent);
 }
 
-const END_CHUNKED = Buffer.from("0\r\n\r\n", "latin1");
 
 /** Where a connection goes when it leaves: node:http, with the bytes not yet read put back. */
 export type HandOff = (socket: Socket, unread: Buffer) => void;
@@ -207,8 +227,14 @@ export function serveDirect(
    */
   const done = (close: boolean) => {
     if (close) {
-      leave();
+      // As node:http's destroySoon: no more requests; end once what was
+      // written has gone, then destroy. The error and close listeners stay
+      // (a client may still reset the connection), and so does `open`.
+      socket.off("data", onData);
+      held = EMPTY;
       socket.end();
+      if (socket.writableFinished) socket.destroy();
+      else socket.once("finish", () => socket.destroy());
       return;
     }
     if (socket.writableNeedDrain) {
@@ -268,13 +294,14 @@ export function serveDirect(
       write(bytes) {
         if (unsent >= WATCH_BUFFER) return false;
         unsent++;
-        socket.write(chunk(bytes, false), sent);
+        writeChunk(socket, bytes, false, sent);
         return true;
       },
       end(last) {
         watch = undefined;
         if (socket.destroyed) return;
-        socket.write(last === undefined ? END_CHUNKED : chunk(last, true));
+        if (last === undefined) socket.write(END_CHUNKED);
+        else writeChunk(socket, last, true);
         done(close);
       },
     });
@@ -300,10 +327,7 @@ export function serveDirect(
       held = held.length === req.length ? EMPTY : held.subarray(req.length);
       busy = true;
       const close = req.close;
-      pending.then(
-        (a) => answer(a, close),
-        () => socket.destroy(),
-      );
+      pending.then((a) => answer(a, close)).catch(() => socket.destroy());
     }
   };
 
