@@ -176,7 +176,6 @@ function writeChunk(socket: Socket, bytes: Uint8Array, last: boolean, sent?: () 
   socket.write(framed, sent);
 }
 
-
 /** Where a connection goes when it leaves: node:http, with the bytes not yet read put back. */
 export type HandOff = (socket: Socket, unread: Buffer) => void;
 
