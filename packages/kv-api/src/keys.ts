@@ -422,6 +422,30 @@ export interface WatchOutput {
 }
 
 /**
+ * A {@link WatchOutput} over a writer that calls `flushed` once each write
+ * has gone out: at most {@link WATCH_BUFFER} events are unflushed at a time
+ * (etcd's channel), beyond which the write is refused and the watch ends.
+ */
+export function boundedOutput(
+  write: (bytes: Uint8Array, flushed: () => void) => void,
+  end: (last?: Uint8Array) => void,
+): WatchOutput {
+  let unflushed = 0;
+  const flushed = () => {
+    unflushed--;
+  };
+  return {
+    write(bytes) {
+      if (unflushed >= WATCH_BUFFER) return false;
+      unflushed++;
+      write(bytes, flushed);
+      return true;
+    },
+    end,
+  };
+}
+
+/**
  * A registered watch between its backend registration and the client: the
  * server writes the answer's headers, then {@link attach}es its output;
  * events that come before that wait here (at most {@link WATCH_BUFFER}).

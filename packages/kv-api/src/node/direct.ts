@@ -25,7 +25,7 @@
  */
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
-import { type KeysAnswer, type KeysWatch, WATCH_BUFFER } from "../keys.js";
+import { boundedOutput, type KeysAnswer, type KeysWatch } from "../keys.js";
 import type { KeysCall, KeysRoute } from "../keys-route.js";
 
 /** The largest header block read here (requests are small; node:http takes 1 MiB + 4 KiB). */
@@ -285,25 +285,18 @@ export function serveDirect(
   const serveWatch = (w: KeysWatch, top: string, close: boolean) => {
     watch = w;
     socket.write(`${top}Transfer-Encoding: chunked\r\n\r\n`, "latin1");
-    let unsent = 0;
-    const sent = () => {
-      unsent--;
-    };
-    w.attach({
-      write(bytes) {
-        if (unsent >= WATCH_BUFFER) return false;
-        unsent++;
-        writeChunk(socket, bytes, false, sent);
-        return true;
-      },
-      end(last) {
-        watch = undefined;
-        if (socket.destroyed) return;
-        if (last === undefined) socket.write(END_CHUNKED);
-        else writeChunk(socket, last, true);
-        done(close);
-      },
-    });
+    w.attach(
+      boundedOutput(
+        (bytes, flushed) => writeChunk(socket, bytes, false, flushed),
+        (last) => {
+          watch = undefined;
+          if (socket.destroyed) return;
+          if (last === undefined) socket.write(END_CHUNKED);
+          else writeChunk(socket, last, true);
+          done(close);
+        },
+      ),
+    );
   };
 
   const next = () => {

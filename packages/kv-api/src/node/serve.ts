@@ -23,7 +23,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTcpServer, type Socket } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { canonicalHeaderKey } from "../app.js";
-import { type KeysAnswer, WATCH_BUFFER } from "../keys.js";
+import { boundedOutput, type KeysAnswer } from "../keys.js";
 import { type KeysRoute, routeTakesBody } from "../keys-route.js";
 import { type HandOff, serveDirect } from "./direct.js";
 
@@ -131,23 +131,13 @@ function writeAnswer(res: ServerResponse, answer: KeysAnswer): void {
   if (watch !== undefined) {
     res.writeHead(answer.status, answer.headers);
     res.flushHeaders();
-    let unsent = 0;
-    const sent = () => {
-      unsent--;
-    };
     res.on("close", () => watch.cancel());
-    watch.attach({
-      write(bytes) {
-        if (unsent >= WATCH_BUFFER) return false;
-        unsent++;
-        res.write(bytes, sent);
-        return true;
-      },
-      end(last) {
-        if (last === undefined) res.end();
-        else res.end(last);
-      },
-    });
+    watch.attach(
+      boundedOutput(
+        (bytes, flushed) => res.write(bytes, flushed),
+        (last) => (last === undefined ? res.end() : res.end(last)),
+      ),
+    );
     return;
   }
   const body = answer.body;
