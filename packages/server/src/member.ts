@@ -1109,9 +1109,22 @@ export class Member {
     const term = this.#raft.logTerm(index);
     if (term === undefined) return;
     const image = encoder.encode(this.store.snapshot());
-    await this.#storage.saveSnapshot({ index, term, confState: this.#raft.confState() }, [image]);
+    // Written without an fsync on this thread (on a slow disk one held the
+    // event loop for over a second, past an election timeout); the log
+    // behind the snapshot goes once the fdatasync on the thread pool has
+    // made it durable.
+    await this.#storage.saveSnapshot({ index, term, confState: this.#raft.confState() }, [image], {
+      sync: false,
+    });
     this.#snapshotIndex = index;
-    this.#compactTo(index, image.byteLength);
+    this.#storage.flush().then(
+      () => {
+        if (!this.#stopped) this.#compactTo(index, image.byteLength);
+      },
+      (error: unknown) => {
+        if (!this.#stopped) this.#fail(error);
+      },
+    );
   }
 
   /**
@@ -1122,6 +1135,7 @@ export class Member {
    * meanwhile moves the target of the steps under way.
    */
   #compactTo(index: number, bytes: number): void {
+    if (index <= this.#compaction.index) return; // a newer snapshot's flush came first
     this.#compaction = { index, bytes };
     if (this.#compacting) return;
     this.#compacting = true;
@@ -1134,7 +1148,9 @@ export class Member {
       const { index: target, bytes: size } = this.#compaction;
       try {
         const through = Math.min(target, this.#storage.firstIndex() + margin + COMPACT_STEP);
-        const first = this.#storage.compact(through);
+        // Unsynced: a compaction lost to a power cut leaves only entries
+        // the durable snapshot holds too.
+        const first = this.#storage.compact(through, { sync: false });
         if (through < target) {
           later(step);
           return;

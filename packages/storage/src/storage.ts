@@ -748,20 +748,10 @@ export class RaftStorage {
         }
         if (hs !== undefined) q.setHardState.run(hs.term, idToSql(hs.vote), hs.commit);
       });
-    if (options.sync === false) {
-      // WAL with synchronous=NORMAL: the commit reaches the OS (it survives a
-      // process crash) without an fsync; the next synced commit makes it
-      // durable against power loss too, as etcd treats hard state writes
-      // that raft does not mark mustSync.
-      this.#db.exec("PRAGMA synchronous = NORMAL");
-      try {
-        write();
-      } finally {
-        this.#db.exec("PRAGMA synchronous = FULL");
-      }
-    } else {
-      write();
-    }
+    // Unsynced, the commit reaches the OS (it survives a process crash); the
+    // next synced commit or flush makes it durable against power loss too,
+    // as etcd treats hard state writes that raft does not mark mustSync.
+    this.#write(options.sync, write);
     if (entries.length > 0) {
       const last = entries[entries.length - 1]!;
       this.#lastIndex = last.index;
@@ -893,9 +883,11 @@ export class RaftStorage {
    * Discards the log up to `index - compactionMargin` (the margin keeps recent
    * entries for slow followers). `index` is normally the index of the snapshot
    * just saved and may not pass it, or the log would lose entries that no
-   * snapshot covers. Returns the new first index.
+   * snapshot covers. Returns the new first index. With `sync: false` the
+   * deletion is committed without an fsync (see {@link append}): losing it
+   * to a power cut only leaves entries the snapshot also holds.
    */
-  compact(index: number): number {
+  compact(index: number, options: { sync?: boolean } = {}): number {
     this.#open();
     if (!isSafeIndex(index))
       throw new InvalidLogOperationError(`invalid compaction index ${index}`);
@@ -908,11 +900,13 @@ export class RaftStorage {
     const upTo = Math.min(index - this.#margin, this.#lastIndex);
     if (upTo <= this.#baseIndex) return this.#baseIndex + 1;
     const upToTerm = this.term(upTo);
-    this.#db.transaction(() => {
-      this.#db.prepare("DELETE FROM raft_entries WHERE idx <= ?").run(upTo);
-      this.#q.setMeta.run(upTo, META.baseIndex);
-      this.#q.setMeta.run(upToTerm, META.baseTerm);
-    });
+    this.#write(options.sync, () =>
+      this.#db.transaction(() => {
+        this.#db.prepare("DELETE FROM raft_entries WHERE idx <= ?").run(upTo);
+        this.#q.setMeta.run(upTo, META.baseIndex);
+        this.#q.setMeta.run(upToTerm, META.baseTerm);
+      }),
+    );
     this.#baseIndex = upTo;
     this.#baseTerm = upToTerm;
     return upTo + 1;
@@ -924,9 +918,16 @@ export class RaftStorage {
    * The data streams in chunk by chunk; the snapshot becomes current (and the
    * previous one is dropped) in one final transaction, so a crash at any
    * point leaves either the old snapshot or the new one, never a mix.
-   * Does not compact: call {@link compact} after.
+   * Does not compact: call {@link compact} after. With `sync: false` its
+   * writes are committed without an fsync (see {@link append}): the
+   * snapshot is durable once a later {@link flush} resolves, and the log
+   * behind it must not be compacted before.
    */
-  async saveSnapshot(metadata: SnapshotMetadata, data: ChunkSource): Promise<void> {
+  async saveSnapshot(
+    metadata: SnapshotMetadata,
+    data: ChunkSource,
+    options: { sync?: boolean } = {},
+  ): Promise<void> {
     this.#open();
     const check = () => {
       this.#checkNewer(metadata);
@@ -942,11 +943,13 @@ export class RaftStorage {
       }
     };
     check();
-    const staged = await this.#stage(metadata, data);
-    this.#commitStaged(staged, () => {
-      check();
-      this.#promote(staged);
-    });
+    const staged = await this.#stage(metadata, data, options.sync);
+    this.#write(options.sync, () =>
+      this.#commitStaged(staged, () => {
+        check();
+        this.#promote(staged);
+      }),
+    );
     this.#snapshot = { ...staged, metadata: cloneMeta(metadata) };
   }
 
@@ -1231,13 +1234,16 @@ export class RaftStorage {
   async #stage(
     metadata: SnapshotMetadata,
     data: ChunkSource,
+    sync?: boolean,
   ): Promise<{ id: number; size: number; chunks: number; crc: number }> {
     const conf = confToJson(metadata.confState);
-    const row = this.#db
-      .prepare(
-        "INSERT INTO raft_snapshots (idx, term, conf_state, complete) VALUES (?, ?, ?, 0) RETURNING id",
-      )
-      .get(metadata.index, metadata.term, conf);
+    const row = this.#write(sync, () =>
+      this.#db
+        .prepare(
+          "INSERT INTO raft_snapshots (idx, term, conf_state, complete) VALUES (?, ?, ?, 0) RETURNING id",
+        )
+        .get(metadata.index, metadata.term, conf),
+    );
     const id = this.#num(row?.id, "snapshot id");
     let size = 0;
     let seq = 0;
@@ -1247,7 +1253,7 @@ export class RaftStorage {
     let filled = 0;
     const write = (bytes: Uint8Array) => {
       this.#open();
-      this.#q.insertChunk.run(id, seq++, bytes, crc32(bytes));
+      this.#write(sync, () => this.#q.insertChunk.run(id, seq++, bytes, crc32(bytes)));
       crc = crc32(bytes, crc);
       size += bytes.byteLength;
     };
@@ -1279,6 +1285,21 @@ export class RaftStorage {
       throw error;
     }
     return { id, size, chunks: seq, crc };
+  }
+
+  /**
+   * Runs `write` (one or more commits); with `sync === false` under
+   * `synchronous=NORMAL`, so in WAL mode its commits reach the OS without an
+   * fsync, and the setting is restored after.
+   */
+  #write<T>(sync: boolean | undefined, write: () => T): T {
+    if (sync !== false) return write();
+    this.#db.exec("PRAGMA synchronous = NORMAL");
+    try {
+      return write();
+    } finally {
+      this.#db.exec("PRAGMA synchronous = FULL");
+    }
   }
 
   /**

@@ -56,6 +56,52 @@ describe("flush", () => {
     }
   });
 
+  it("keeps a snapshot saved and a log compacted without an fsync once flushed, and syncs later writes again", async () => {
+    const dir = tempDir("cairn-storage-flush-");
+    const path = join(dir.path, "cairn.db");
+    const conf = { voters: [1n], learners: [] };
+    const synchronous = (s: { database: { prepare(sql: string): { get(): unknown } } }) =>
+      Number(
+        (s.database.prepare("PRAGMA synchronous").get() as { synchronous: unknown }).synchronous,
+      );
+    try {
+      const s = await openStorage(path, { compactionMargin: 2 });
+      for (let i = 1; i <= 20; i++) s.append({ entries: [entry(i, 1)] });
+      await s.saveSnapshot({ index: 12, term: 1, confState: conf }, [new Uint8Array([1, 2, 3])], {
+        sync: false,
+      });
+      expect(synchronous(s)).toBe(2); // FULL again
+      await s.flush();
+      expect(s.compact(12, { sync: false })).toBe(11);
+      expect(synchronous(s)).toBe(2);
+      // A source that fails leaves the previous snapshot and FULL behind.
+      const failing = async function* () {
+        yield new Uint8Array([9]);
+        throw new Error("source broke");
+      };
+      await expect(
+        s.saveSnapshot({ index: 15, term: 1, confState: conf }, failing(), { sync: false }),
+      ).rejects.toThrow("source broke");
+      expect(synchronous(s)).toBe(2);
+      await s.flush();
+      s.close();
+      const again = await openStorage(path, { compactionMargin: 2 });
+      try {
+        expect(again.snapshot().index).toBe(12);
+        expect(again.firstIndex()).toBe(11);
+        expect(again.lastIndex()).toBe(20);
+        const reader = again.loadSnapshot();
+        const bytes: number[] = [];
+        for await (const chunk of reader!.stream()) bytes.push(...chunk);
+        expect(bytes).toEqual([1, 2, 3]);
+      } finally {
+        again.close();
+      }
+    } finally {
+      dir.remove();
+    }
+  });
+
   it("refuses to flush a closed storage", async () => {
     const dir = tempDir("cairn-storage-flush-");
     try {
