@@ -9,6 +9,11 @@
  * 5000 entries behind each snapshot for slow followers, so a follower that
  * missed fewer than ~5000 entries catches up from the log. Only more than
  * that forces the snapshot path, hence 5,200 writes.
+ *
+ * On a starved machine a member can stall past the stories' 500 ms election
+ * timeout and the leader steps down; the writes then in flight time out
+ * (etcd's "request timed out", outcome unknown) and are sent again, as a
+ * client would.
  */
 import { stopAll } from "@cairn/testkit";
 import { afterAll, describe, expect, it } from "vitest";
@@ -37,14 +42,24 @@ describe("catch-up by snapshot", () => {
     let next = 0;
     const failed: string[] = [];
     const acked = new Map<string, number>();
+    const retried = new Set<string>();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async (_, w) => {
         while (next < WRITES) {
           const i = next++;
           const key = `/s/k${String(i).padStart(5, "0")}`;
-          const res = await put(up[w % up.length]!, key, { value: `v${i}` }, 30_000);
-          if (res.status === 201) acked.set(key, (res.json as { node: V2Node }).node.modifiedIndex);
-          else failed.push(`${key}: ${res.status} ${res.text.trim()}`);
+          for (let attempt = 1; ; attempt++) {
+            const res = await put(up[w % up.length]!, key, { value: `v${i}` }, 30_000);
+            if (res.status === 201) {
+              acked.set(key, (res.json as { node: V2Node }).node.modifiedIndex);
+            } else if (attempt < 3 && res.text.includes("request timed out")) {
+              retried.add(key);
+              continue;
+            } else {
+              failed.push(`${key}: ${res.status} ${res.text.trim()}`);
+            }
+            break;
+          }
         }
       }),
     );
@@ -71,12 +86,18 @@ describe("catch-up by snapshot", () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(nodes).toEqual(wantNodes);
-    for (const n of wantNodes) expect(n.modifiedIndex).toBe(acked.get(n.key));
+    for (const n of wantNodes) {
+      // A write sent again may have been applied the first time too, later.
+      if (retried.has(n.key)) expect(n.modifiedIndex).toBeGreaterThanOrEqual(acked.get(n.key)!);
+      else expect(n.modifiedIndex).toBe(acked.get(n.key));
+      expect(n.value).toBe(`v${Number(n.key.slice(4))}`);
+    }
 
     // By snapshot, not by replaying the log: it received and applied one.
     expect(down.logged("received snapshot").length).toBeGreaterThan(0);
     expect(down.logged("applied snapshot").length).toBeGreaterThan(0);
-    expect(leader.logged("sending snapshot").length).toBeGreaterThan(0);
+    // (by whichever live member leads by then)
+    expect(up.some((m) => m.logged("sending snapshot").length > 0)).toBe(true);
 
     // And it keeps up afterwards: a new write through it is applied everywhere.
     const after = await put(down, "/s/after", { value: "x" });
