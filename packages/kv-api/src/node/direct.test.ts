@@ -10,9 +10,11 @@ import { type GoLikeServer, serveLikeGo } from "./serve.js";
 async function serve(
   direct: boolean,
 ): Promise<{ port: number; backend: LocalBackend; viaHttp: () => number }> {
-  // A fixed clock: TTL answers are the same on both servers.
+  // A fixed clock: TTL answers are the same on both servers. No expiry
+  // sweep: each one takes a raft index, and X-Raft-Index must not depend on
+  // how long the script ran.
   const clock = () => 1_700_000_000_000_000;
-  const backend = new LocalBackend({ clock });
+  const backend = new LocalBackend({ clock, sweepIntervalMs: 2 ** 31 - 1 });
   const app = createKvApi(backend, { clock });
   const s = await serveLikeGo((req, env) => app.fetch(req, env), {
     keys: createKeysRoute(backend, { clock }),
