@@ -70,20 +70,18 @@ export const OPTIONS_HELP = `options:
   --no-save             (harness) do not write bench/results/
   --results-dir DIR     (harness) write results there instead of bench/results/`;
 
-function countInt(flag: string, value: string | undefined): number {
+/** A whole number of at least `min` (1 unless told), or a usage error naming `flag`. */
+function wholeNumber(flag: string, value: string | undefined, min = 1): number {
   const n = Number(value);
-  if (value === undefined || value === "" || !Number.isInteger(n) || n < 0) {
-    throw new BenchUsageError(`${flag} needs a whole number, 0 or more, not '${value ?? ""}'`);
+  if (value === undefined || value === "" || !Number.isInteger(n) || n < min) {
+    const what = min === 0 ? "a whole number, 0 or more" : "a positive integer";
+    throw new BenchUsageError(`${flag} needs ${what}, not '${value ?? ""}'`);
   }
   return n;
 }
 
 function positiveInt(flag: string, value: string | undefined): number {
-  const n = Number(value);
-  if (value === undefined || !Number.isInteger(n) || n < 1) {
-    throw new BenchUsageError(`${flag} needs a positive integer, not '${value ?? ""}'`);
-  }
-  return n;
+  return wholeNumber(flag, value);
 }
 
 /** Parses a suite's arguments. */
@@ -170,7 +168,7 @@ export function parseOptions(args: readonly string[]): BenchOptions {
         o.rounds = positiveInt(name, value());
         break;
       case "--warmup-rounds":
-        o.warmupRounds = countInt(name, value());
+        o.warmupRounds = wholeNumber(name, value(), 0);
         break;
       case "--no-build":
         o.build = false;
