@@ -2,13 +2,15 @@
  * `append(…, { sync: false })` then `flush()`: the write path that keeps the
  * fsync off the caller's thread. Every batch flushed is there after a reopen,
  * across checkpoints that restart or truncate the WAL under the descriptor
- * `flush` holds.
+ * `flush` holds, and the file stays the one that descriptor opened: `flush`
+ * opens it once and does not check it again.
  */
 
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "@cairn/testkit";
 import { describe, expect, it } from "vitest";
-import { openStorage } from "../src/index.js";
+import { backupDatabase, openStorage } from "../src/index.js";
 
 const entry = (index: number, term: number) => ({
   index,
@@ -18,12 +20,13 @@ const entry = (index: number, term: number) => ({
 });
 
 describe("flush", () => {
-  it("keeps every flushed batch (flush and flushSync) across WAL checkpoints, restarts and truncations", async () => {
+  it("keeps every flushed batch (flush and flushSync) in the one WAL file across checkpoints, truncations and a backup", async () => {
     const dir = tempDir("cairn-storage-flush-");
     const path = join(dir.path, "cairn.db");
     try {
       const s = await openStorage(path);
       await s.flush(); // nothing written yet: resolves
+      const wal = statSync(`${path}-wal`).ino;
       let index = 0;
       for (let round = 0; round < 6; round++) {
         for (let i = 0; i < 50; i++) {
@@ -39,6 +42,9 @@ describe("flush", () => {
         }
         // Moves the WAL's frames into the database; TRUNCATE also empties the file.
         s.database.exec(`PRAGMA wal_checkpoint(${round % 2 === 0 ? "RESTART" : "TRUNCATE"})`);
+        // Another connection (a backup) opens and closes the live file.
+        if (round === 2) await backupDatabase(path, join(dir.path, "backup.db"));
+        expect(statSync(`${path}-wal`).ino).toBe(wal);
       }
       s.close();
       const again = await openStorage(path);
