@@ -220,6 +220,14 @@ export class Member {
   #leaderSince: Date | undefined;
   #scheduled = false;
   #driving = false;
+  /**
+   * Commit notices (appends without entries) not sent yet, the latest per
+   * follower, and whether their turn came while a drive was due (see
+   * {@link #sendNotices}).
+   */
+  readonly #notices = new Map<bigint, Message>();
+  #noticesQueued = false;
+  #noticesDue = false;
   #stopped = false;
   #fatal: Error | undefined;
   readonly #timers: ReturnType<typeof setInterval>[] = [];
@@ -826,6 +834,10 @@ export class Member {
     } finally {
       this.#driving = false;
     }
+    if (this.#noticesDue) {
+      this.#noticesDue = false;
+      this.#queueNotices(true);
+    }
     if (this.#raft.hasReady()) this.#schedule();
   }
 
@@ -898,19 +910,14 @@ export class Member {
     // Commit notices wait for the next turn of the event loop: the answers
     // to the writes just applied are written in this one (each a few promise
     // steps away), and a notice written first would wake a follower's
-    // process, which on cores shared with it can delay the answer. Raft
-    // takes a notice that arrives after a later append as a stale one.
-    const notices: Message[] = [];
+    // process, which on cores shared with it can delay the answer.
     const earlySet = early.length === 0 ? undefined : new Set(early);
     for (const m of rd.messages) {
       if (earlySet?.has(m)) continue;
-      if (isNotice(m)) notices.push(m);
-      else this.#send(m);
-    }
-    if (notices.length > 0) {
-      later(() => {
-        for (const m of notices) this.#send(m);
-      });
+      if (isNotice(m)) {
+        this.#notices.set(m.to, m);
+        this.#queueNotices(false);
+      } else this.#send(m);
     }
     if (applied) {
       await this.#maybeSnapshot();
@@ -1052,12 +1059,44 @@ export class Member {
     this.#storage.append({ hardState, entries: [] }, { sync: false });
   }
 
+  /**
+   * Sends the pending commit notices on the next turn of the event loop.
+   * Unless `force`, they wait instead for the end of a drive that is due by
+   * then: its appends carry the commit index too and make a follower's
+   * notice needless (see {@link #send}). At one write at a time the next
+   * request often arrives in the turn the notices were waiting for, and
+   * sending them first put two more wake-ups of each follower, with its
+   * answers, ahead of that request's appends.
+   */
+  #queueNotices(force: boolean): void {
+    if (this.#noticesQueued) return;
+    this.#noticesQueued = true;
+    later(() => {
+      this.#noticesQueued = false;
+      if (this.#stopped || this.#notices.size === 0) return;
+      if (!force && (this.#scheduled || this.#driving)) {
+        this.#noticesDue = true;
+        return;
+      }
+      const notices = [...this.#notices.values()];
+      this.#notices.clear();
+      for (const m of notices) this.#send(m);
+    });
+  }
+
   #send(m: Message): void {
     if (m.type === MessageType.Snap) {
       void this.#sendSnapshot(m);
       return;
     }
-    if (m.type === MessageType.App) this.#sendAppend++;
+    if (m.type === MessageType.App) {
+      this.#sendAppend++;
+      // An append tells the follower the commit index as its notice would.
+      const notice = this.#notices.get(m.to);
+      if (notice !== undefined && notice !== m && m.commit >= notice.commit) {
+        this.#notices.delete(m.to);
+      }
+    }
     this.#sender.send(m.to, encodeMessage(m));
   }
 
