@@ -222,11 +222,12 @@ export class Member {
   #driving = false;
   /**
    * Commit notices (appends without entries) not sent yet, the latest per
-   * follower, and whether their turn came while a drive was due (see
-   * {@link #sendNotices}).
+   * follower; whether a turn to send them is queued, must send them whatever
+   * is due, or came while a drive was due (see {@link #queueNotices}).
    */
   readonly #notices = new Map<bigint, Message>();
   #noticesQueued = false;
+  #noticesForced = false;
   #noticesDue = false;
   #stopped = false;
   #fatal: Error | undefined;
@@ -1061,20 +1062,23 @@ export class Member {
 
   /**
    * Sends the pending commit notices on the next turn of the event loop.
-   * Unless `force`, they wait instead for the end of a drive that is due by
-   * then: its appends carry the commit index too and make a follower's
+   * Unless forced (once, after a drive they waited for), they wait instead
+   * for the end of a drive that is due by then: its appends carry the commit index too and make a follower's
    * notice needless (see {@link #send}). At one write at a time the next
    * request often arrives in the turn the notices were waiting for, and
    * sending them first put two more wake-ups of each follower, with its
    * answers, ahead of that request's appends.
    */
   #queueNotices(force: boolean): void {
+    if (force) this.#noticesForced = true;
     if (this.#noticesQueued) return;
     this.#noticesQueued = true;
     later(() => {
       this.#noticesQueued = false;
+      const forced = this.#noticesForced;
+      this.#noticesForced = false;
       if (this.#stopped || this.#notices.size === 0) return;
-      if (!force && (this.#scheduled || this.#driving)) {
+      if (!forced && (this.#scheduled || this.#driving)) {
         this.#noticesDue = true;
         return;
       }
