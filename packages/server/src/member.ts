@@ -1063,11 +1063,12 @@ export class Member {
   /**
    * Sends the pending commit notices on the next turn of the event loop.
    * Unless forced (once, after a drive they waited for), they wait instead
-   * for the end of a drive that is due by then: its appends carry the commit index too and make a follower's
-   * notice needless (see {@link #send}). At one write at a time the next
-   * request often arrives in the turn the notices were waiting for, and
-   * sending them first put two more wake-ups of each follower, with its
-   * answers, ahead of that request's appends.
+   * for the end of a drive that is due by then: its appends carry the
+   * commit index too and make a follower's notice needless (see
+   * {@link #send}). At one write at a time the next request often arrives
+   * in the turn the notices were waiting for, and sending them first put two
+   * more wake-ups of each follower, with its answers, ahead of that
+   * request's appends.
    */
   #queueNotices(force: boolean): void {
     if (force) this.#noticesForced = true;
@@ -1097,7 +1098,7 @@ export class Member {
       this.#sendAppend++;
       // An append tells the follower the commit index as its notice would.
       const notice = this.#notices.get(m.to);
-      if (notice !== undefined && notice !== m && m.commit >= notice.commit) {
+      if (notice !== undefined && m.commit >= notice.commit) {
         this.#notices.delete(m.to);
       }
     }
