@@ -163,10 +163,9 @@ function commitsConfChange(rd: Ready): boolean {
 }
 
 /** Entry data: an 8-byte request id, then the encoded v2 request. */
-function envelope(id: bigint, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(8 + payload.byteLength);
-  new DataView(out.buffer).setBigUint64(0, id);
-  out.set(payload, 8);
+function envelope(id: bigint, request: V2Request): Uint8Array {
+  const out = encodeRequest(request, 8);
+  new DataView(out.buffer, out.byteOffset, 8).setBigUint64(0, id);
   return out;
 }
 
@@ -531,7 +530,7 @@ export class Member {
    */
   propose(request: V2Request): Promise<ApplyResult> {
     const id = this.#nextId();
-    const data = envelope(id, encodeRequest(request));
+    const data = envelope(id, request);
     return this.#submit(id, "request", () => this.#raft.propose(data));
   }
 

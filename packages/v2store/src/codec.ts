@@ -15,8 +15,12 @@ const F_SORTED = 32;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-/** Encodes a request as raft entry data. `decodeRequest(encodeRequest(r))` equals `r` up to defaults. */
-export function encodeRequest(req: V2Request): Uint8Array {
+/**
+ * Encodes a request as raft entry data. `decodeRequest(encodeRequest(r))`
+ * equals `r` up to defaults. `headroom` zero bytes come first, for the
+ * caller's own header (the bytes after them are what `decodeRequest` takes).
+ */
+export function encodeRequest(req: V2Request, headroom = 0): Uint8Array {
   let arr: unknown[];
   switch (req.method) {
     case "PUT":
@@ -55,7 +59,24 @@ export function encodeRequest(req: V2Request): Uint8Array {
       arr = [KIND.INTERNAL, req.key, req.value];
       break;
   }
-  return encoder.encode(JSON.stringify(arr));
+  return encodeText(JSON.stringify(arr), headroom);
+}
+
+/**
+ * `text` as UTF-8 after `headroom` zero bytes, in one allocation when the
+ * text is ASCII, as requests nearly always are: an ASCII text takes as many
+ * bytes as it has chars, and any other char takes more, so `encodeInto`
+ * then stops short. (A new buffer costs more than encoding 300 bytes: the
+ * copy behind a separate header used to double a write's encoding time.)
+ */
+function encodeText(text: string, headroom: number): Uint8Array {
+  const out = new Uint8Array(headroom + text.length);
+  if (encoder.encodeInto(text, out.subarray(headroom)).read === text.length) return out;
+  const bytes = encoder.encode(text);
+  if (headroom === 0) return bytes;
+  const padded = new Uint8Array(headroom + bytes.byteLength);
+  padded.set(bytes, headroom);
+  return padded;
 }
 
 function str(v: unknown): string {

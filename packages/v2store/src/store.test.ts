@@ -587,6 +587,19 @@ describe("snapshot, codec, determinism", () => {
     }),
   );
 
+  it("encodes after headroom: zero bytes, then the same bytes, ASCII or not", () => {
+    for (const value of ["plain", "café", "😀 and \u{10ffff}", "x".repeat(300)]) {
+      const r: WriteRequest = { method: "PUT", key: "/k", value, time: T0 };
+      const plain = encodeRequest(r);
+      const roomy = encodeRequest(r, 8);
+      expect(roomy.byteLength).toBe(plain.byteLength + 8);
+      expect([...roomy.subarray(0, 8)]).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+      expect(roomy.subarray(8)).toEqual(plain);
+      expect(decodeRequest(roomy.subarray(8))).toEqual(decodeRequest(plain));
+      expect(decodeRequest(plain)).toMatchObject({ method: "PUT", key: "/k", value });
+    }
+  });
+
   it("two stores applying the same log agree on every result and on the final image; requests survive the codec", () => {
     fc.assert(
       fc.property(fc.array(reqArb, { maxLength: 60 }), (reqs) => {
