@@ -89,9 +89,12 @@ class Reader {
   readonly view: DataView;
   pos = 0;
 
-  /** Copies `input` once; decoded byte strings are views into that private copy. */
-  constructor(input: Uint8Array) {
-    const buf = input.slice();
+  /**
+   * Copies `input` once unless `owned` (the caller hands it over and will
+   * neither change nor reuse it); decoded byte strings are views into it.
+   */
+  constructor(input: Uint8Array, owned = false) {
+    const buf = owned ? input : input.slice();
     this.buf = buf;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
@@ -218,9 +221,14 @@ export function encodeMessage(m: Message): Uint8Array {
   return w.finish();
 }
 
-/** Decodes a message; throws {@link DecodeError} on anything malformed. */
-export function decodeMessage(bytes: Uint8Array): Message {
-  const r = new Reader(bytes);
+/**
+ * Decodes a message; throws {@link DecodeError} on anything malformed. The
+ * message's byte strings (entry data, context) are views into a copy of
+ * `bytes`, or into `bytes` itself when `owned`: a caller that made the
+ * buffer for this message alone and lets it go saves the copy.
+ */
+export function decodeMessage(bytes: Uint8Array, owned = false): Message {
+  const r = new Reader(bytes, owned);
   const format = r.u8();
   if (format !== MESSAGE_FORMAT) throw new DecodeError(`unknown message format ${format}`);
   const type = r.u8();

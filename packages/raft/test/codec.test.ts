@@ -66,6 +66,24 @@ describe("codec", () => {
     );
   });
 
+  it("a message decodes from a buffer handed over without a copy, or from a copy", () => {
+    const m = newMessage({
+      type: MessageType.App,
+      from: 1n,
+      to: 2n,
+      term: 3,
+      entries: [{ index: 7, term: 3, type: EntryType.Normal, data: new Uint8Array([1, 2, 3]) }],
+    });
+    const owned = encodeMessage(m);
+    const kept = decodeMessage(owned, true);
+    expect(kept).toEqual(m);
+    expect(kept.entries[0]!.data.buffer).toBe(owned.buffer); // a view: no copy made
+    const shared = encodeMessage(m);
+    const copied = decodeMessage(shared);
+    shared.fill(0); // the caller reuses its buffer: the message keeps its bytes
+    expect(copied).toEqual(m);
+  });
+
   it("entries, conf changes and conf states round-trip (property)", () => {
     fc.assert(
       fc.property(entry, (e) => {

@@ -429,12 +429,17 @@ export class Member {
     return createPeerApi(handler);
   }
 
-  /** Steps raft messages received from a peer (encoded frames). */
+  /**
+   * Steps raft messages received from a peer (encoded frames). The frames
+   * are this member's to keep (a stream's are copied out of the socket's
+   * chunks, a POST's are views of its own body), so the decoded entries may
+   * be views of them: no second copy per message.
+   */
   #deliver(frames: Uint8Array[]): void {
     if (this.#stopped) return;
     for (const frame of frames) {
       try {
-        const message = decodeMessage(frame);
+        const message = decodeMessage(frame, true);
         if (message.type === MessageType.App) this.#recvAppend++;
         this.#raft.step(message);
       } catch (error) {

@@ -8,7 +8,10 @@ export interface PeerHandler {
   readonly localId: bigint;
   /** True when `id` was removed from the cluster: its traffic is refused. */
   isRemoved(id: bigint): boolean;
-  /** Hands decoded frames (encoded raft messages) to the member. */
+  /**
+   * Hands decoded frames (encoded raft messages) to the member, to keep:
+   * they are views of the request's own body, which nothing else uses.
+   */
   deliver(from: bigint, messages: Uint8Array[]): void;
   /**
    * The stream of this member's messages to `from`, which `from` reads as a

@@ -64,7 +64,7 @@ export interface PeerSenderOptions {
    * Receives the frames (encoded raft messages) a peer streams to this
    * member. When given, the sender keeps one streaming request open to every
    * peer (see {@link PeerSender.attachStream}) and reads that peer's messages
-   * from it.
+   * from it. Each frame is a copy of its own, the receiver's to keep.
    */
   readonly onMessages?: (from: bigint, frames: Uint8Array[]) => void;
   /** Most bytes buffered on one outgoing stream before messages are dropped. */
