@@ -76,8 +76,17 @@ describe("membership at run time", () => {
     expect(added.headers.get("x-etcd-cluster-id")).toBe(
       (await get(m1, "/before")).headers.get("x-etcd-cluster-id"),
     );
+    // The member that took the add has applied it; another learns the commit
+    // with the leader's next message, so its list may lag for a moment (etcd's
+    // members list is each member's own applied view too).
     for (const m of [m1, m2, m3]) {
-      const list = await listMembers(m);
+      const list = await waitFor(
+        async () => {
+          const l = await listMembers(m);
+          return l.length === 4 && l;
+        },
+        { timeoutMs: 5_000, what: `${m.name} to list the added member` },
+      );
       expect(list).toHaveLength(4);
       expect(list).toContainEqual({
         id: addedJson.id,
