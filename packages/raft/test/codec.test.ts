@@ -56,6 +56,17 @@ const message: fc.Arbitrary<Message> = fc.record({
   context: data,
 });
 
+/** An append from 1 to 2 in term 3 carrying one three-byte entry at `index`. */
+function appendOf(index: number): Message {
+  return newMessage({
+    type: MessageType.App,
+    from: 1n,
+    to: 2n,
+    term: 3,
+    entries: [{ index, term: 3, type: EntryType.Normal, data: new Uint8Array([1, 2, 3]) }],
+  });
+}
+
 describe("codec", () => {
   it("messages round-trip (property)", () => {
     fc.assert(
@@ -67,13 +78,7 @@ describe("codec", () => {
   });
 
   it("a message decodes from a buffer handed over without a copy, or from a copy", () => {
-    const m = newMessage({
-      type: MessageType.App,
-      from: 1n,
-      to: 2n,
-      term: 3,
-      entries: [{ index: 7, term: 3, type: EntryType.Normal, data: new Uint8Array([1, 2, 3]) }],
-    });
+    const m = appendOf(7);
     const owned = encodeMessage(m);
     const kept = decodeMessage(owned, true);
     expect(kept).toEqual(m);
@@ -123,13 +128,7 @@ describe("codec", () => {
   });
 
   it("any truncation or corruption is a DecodeError, never a wrong value or a crash", () => {
-    const m = newMessage({
-      type: MessageType.App,
-      from: 1n,
-      to: 2n,
-      term: 3,
-      entries: [{ index: 1, term: 3, type: EntryType.Normal, data: new Uint8Array([1, 2, 3]) }],
-    });
+    const m = appendOf(1);
     const bytes = encodeMessage(m);
     for (let n = 0; n < bytes.length; n++) {
       expect(() => decodeMessage(bytes.subarray(0, n))).toThrow(DecodeError);
