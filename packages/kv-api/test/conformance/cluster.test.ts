@@ -4,7 +4,7 @@
  * Member ids, names, peer URLs, times and counters are masked; their format
  * is checked explicitly.
  */
-import { type CaseContext, conformance, HEX_ID, RFC3339_NANO } from "./harness/case.js";
+import { type CaseContext, conformance, HEX_ID, lateTtl, RFC3339_NANO } from "./harness/case.js";
 
 const JSON_HEADERS = { "content-type": "application/json", "x-etcd-cluster-id": HEX_ID };
 
@@ -285,7 +285,7 @@ conformance("§9–10 members, machines, stats, version, health", "cl", (kase) =
       },
       "counter deltas",
     );
-    await c.put(c.keys("/t"), "value=1&ttl=1");
+    await c.put(c.keys("/t"), "value=1&ttl=2", { mask: lateTtl(2) });
     await c.waitGone("/t", 6_000);
     const after = await read();
     c.eq(after.expireCount! - mid.expireCount!, 1, "expireCount delta");

@@ -233,15 +233,22 @@ export function open(baseUrl: string, req: RawRequest): Promise<StreamingRespons
 
 /**
  * Writes `bytes` on a raw TCP connection and returns what comes back until
- * the server closes or `idleMs` passes without data. For requests node:http
- * refuses to build (bad request lines, invalid header bytes).
+ * the server closes or `idleMs` passes without data (`firstByteMs` before
+ * the first byte: a write's answer waits for an fsync, which a starved host
+ * can stretch past a second). For requests node:http refuses to build (bad
+ * request lines, invalid header bytes).
  */
-export function sendBytes(baseUrl: string, bytes: Buffer, idleMs = 1_000): Promise<Buffer> {
+export function sendBytes(
+  baseUrl: string,
+  bytes: Buffer,
+  idleMs = 1_000,
+  firstByteMs = idleMs,
+): Promise<Buffer> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const socket = connect({ host: url.hostname, port: Number(url.port) });
     const chunks: Buffer[] = [];
-    let timer = setTimeout(() => socket.destroy(), idleMs);
+    let timer = setTimeout(() => socket.destroy(), firstByteMs);
     socket.on("connect", () => socket.write(bytes));
     socket.on("data", (c: Buffer) => {
       chunks.push(c);
