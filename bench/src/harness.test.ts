@@ -88,26 +88,47 @@ describe("CPU steal", () => {
     expect(m.stealPct).toBeLessThanOrEqual(100);
   });
 
-  it("measures again while the steal is over the limit, then keeps the last attempt", async () => {
-    // A limit no interval can stay under: every attempt is over it.
+  it("measures again while the steal is over the limit, then keeps the calmest attempt", async () => {
+    // The host's steal over five attempts, none under the 5 % limit.
+    const steals = [30, 10, 50, 20, 40];
+    let metered = 0;
+    const meter = () => {
+      const steal = steals[metered++];
+      return { stop: () => steal };
+    };
     let calls = 0;
     const lines: string[] = [];
-    const m = await measureCalm(
-      -1,
-      async () => {
-        await pause();
-        return ++calls;
-      },
-      { label: "put c=1 m=1 cairn run 1/3", log: (l) => lines.push(l), pauseMs: 0 },
-    );
+    const m = await measureCalm(5, async () => ++calls, {
+      label: "put c=1 m=1 cairn run 1/3",
+      log: (l) => lines.push(l),
+      pauseMs: 0,
+      meter,
+    });
     expect(calls).toBe(CALM_ATTEMPTS);
-    expect(lines).toHaveLength(CALM_ATTEMPTS - 1);
-    for (const [i, l] of lines.entries()) {
-      expect(l).toMatch(
-        new RegExp(`put c=1 m=1 cairn run 1/3 attempt ${i + 1}: steal [0-9.]+%, measured again`),
+    expect(lines).toHaveLength(CALM_ATTEMPTS);
+    for (const [i, l] of lines.slice(0, -1).entries()) {
+      expect(l).toBe(
+        `  put c=1 m=1 cairn run 1/3 attempt ${i + 1}: steal ${steals[i]}%, measured again`,
       );
     }
-    expect(m).toMatchObject({ result: CALM_ATTEMPTS, discarded: CALM_ATTEMPTS - 1 });
+    expect(lines.at(-1)).toBe(
+      "  put c=1 m=1 cairn run 1/3: no attempt under 5% steal; kept attempt 2 (steal 10%), the calmest",
+    );
+    expect(m).toMatchObject({ result: 2, stealPct: 10, discarded: CALM_ATTEMPTS - 1 });
+    expect(m.runFields).toEqual({ stealPct: 10, discardedRuns: CALM_ATTEMPTS - 1 });
+    // An attempt under the limit ends the search at once.
+    const early = [30, 3, 1];
+    let n = 0;
+    const second = await measureCalm(5, async () => n, {
+      label: "x",
+      log: () => {},
+      pauseMs: 0,
+      meter: () => {
+        const steal = early[n++];
+        return { stop: () => steal };
+      },
+    });
+    expect(second).toMatchObject({ result: 2, stealPct: 3, discarded: 1 });
     // A limit every interval meets: the first attempt is kept.
     const calm = await measureCalm(
       100,
@@ -118,7 +139,7 @@ describe("CPU steal", () => {
       { label: "x", log: (l) => lines.push(l), pauseMs: 0 },
     );
     expect(calm.discarded).toBe(0);
-    expect(lines).toHaveLength(CALM_ATTEMPTS - 1);
+    expect(lines).toHaveLength(CALM_ATTEMPTS);
   });
 });
 
