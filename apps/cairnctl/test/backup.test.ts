@@ -19,7 +19,7 @@ import {
   waitFor,
 } from "@cairn/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCairnctl, runInProcess } from "./support/run.js";
+import { PATIENT, runCairnctl, runInProcess } from "./support/run.js";
 import { CAIRN_PROGRAM, cairnTarget, MEMBER_BINARY } from "./support/targets.js";
 
 afterAll(stopAll);
@@ -33,7 +33,7 @@ interface Node {
 }
 
 async function getJson(endpoint: string, key: string): Promise<Node> {
-  const r = await runCairnctl(["--endpoints", endpoint, "-o", "json", "get", key]);
+  const r = await runCairnctl([...PATIENT, "--endpoints", endpoint, "-o", "json", "get", key]);
   expect(r.code, r.stderr).toBe(0);
   return (JSON.parse(r.stdout) as { node: Node }).node;
 }
@@ -95,7 +95,7 @@ describe.skipIf(!cairnTarget.available)("cairnctl backup (real Cairn members)", 
   it("copies a RUNNING member while writes go on; the copy starts with --force-new-cluster as one member with the same keys and indexes", async () => {
     const ep = cluster.members[0]!.clientUrl;
     const set = (...args: string[]) =>
-      runCairnctl(["--endpoints", cluster.endpoints, "set", ...args]);
+      runCairnctl([...PATIENT, "--endpoints", cluster.endpoints, "set", ...args]);
     expect((await set("/bk/a", "alpha")).code).toBe(0);
     expect((await set("/bk/t", "ttl-value", "--ttl", "600")).code).toBe(0);
     const a = await getJson(ep, "/bk/a");
@@ -140,7 +140,14 @@ describe.skipIf(!cairnTarget.available)("cairnctl backup (real Cairn members)", 
     expect(t2.ttl).toBeGreaterThan(500);
 
     // One consistent state: the writes that made it are exactly the first k, in order.
-    const ls = await runCairnctl(["--endpoints", restored.url, "ls", "--sort", "/bk/w"]);
+    const ls = await runCairnctl([
+      ...PATIENT,
+      "--endpoints",
+      restored.url,
+      "ls",
+      "--sort",
+      "/bk/w",
+    ]);
     expect(ls.code).toBe(0);
     const keys = ls.stdout.trim().split("\n").filter(Boolean);
     expect(keys.length).toBeGreaterThan(0);
@@ -148,7 +155,7 @@ describe.skipIf(!cairnTarget.available)("cairnctl backup (real Cairn members)", 
     expect(keys.length).toBeLessThanOrEqual(writtenAtBackupEnd + 1);
     expect(keys).toEqual(keys.map((_, i) => `/bk/w/${String(i).padStart(5, "0")}`));
 
-    const list = await runCairnctl(["--endpoints", restored.url, "member", "list"]);
+    const list = await runCairnctl([...PATIENT, "--endpoints", restored.url, "member", "list"]);
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(
       new RegExp(
@@ -158,7 +165,9 @@ describe.skipIf(!cairnTarget.available)("cairnctl backup (real Cairn members)", 
     for (const m of cluster.members) expect(list.stdout).not.toContain(m.peerUrl);
 
     // New writes, then a plain restart (no --force-new-cluster): everything stays.
-    expect((await runCairnctl(["--endpoints", restored.url, "set", "/bk/new", "n"])).code).toBe(0);
+    expect(
+      (await runCairnctl([...PATIENT, "--endpoints", restored.url, "set", "/bk/new", "n"])).code,
+    ).toBe(0);
     const n = await getJson(restored.url, "/bk/new");
     expect(n.modifiedIndex).toBeGreaterThan(a.modifiedIndex);
     await restored.proc.stop("SIGTERM", 10_000);
@@ -166,7 +175,9 @@ describe.skipIf(!cairnTarget.available)("cairnctl backup (real Cairn members)", 
     expect(await getJson(again.url, "/bk/a")).toEqual(a);
     expect(await getJson(again.url, "/bk/new")).toEqual(n);
     expect(
-      (await runCairnctl(["--endpoints", again.url, "member", "list"])).stdout.split("\n"),
+      (await runCairnctl([...PATIENT, "--endpoints", again.url, "member", "list"])).stdout.split(
+        "\n",
+      ),
     ).toHaveLength(2);
     await again.proc.stop("SIGTERM", 10_000);
   }, 120_000);

@@ -12,7 +12,7 @@ import {
   waitFor,
 } from "@cairn/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCairnctl, runProgram } from "./support/run.js";
+import { PATIENT, runCairnctl, runProgram } from "./support/run.js";
 
 const openssl = findProgram("openssl");
 if (openssl === undefined)
@@ -130,6 +130,7 @@ describe.skipIf(openssl === undefined || etcdProgram() === undefined)(
     it("talks https with --ca-file/--cert-file/--key-file (and the ETCDCTL_* variables)", async () => {
       const f = (n: string) => join(dir.path, n);
       const files = [
+        ...PATIENT,
         "--ca-file",
         f("ca.pem"),
         "--cert-file",
@@ -143,7 +144,7 @@ describe.skipIf(openssl === undefined || etcdProgram() === undefined)(
         code: 0,
       });
       expect(
-        await runCairnctl(["--endpoints", url, "get", "/tls"], {
+        await runCairnctl([...PATIENT, "--endpoints", url, "get", "/tls"], {
           ETCDCTL_CA_FILE: f("ca.pem"),
           ETCDCTL_CERT_FILE: f("client.pem"),
           ETCDCTL_KEY_FILE: f("client-key.pem"),

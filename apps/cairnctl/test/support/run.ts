@@ -77,6 +77,13 @@ export function runProgram(
   });
 }
 
+/**
+ * Generous `--timeout`/`--total-timeout` for tests about something other than
+ * timing: the CI host is shared, and a starved one can take longer than etcdctl's
+ * 2 s default for a process start, a handshake and a request.
+ */
+export const PATIENT = ["--timeout", "20s", "--total-timeout", "40s"] as const;
+
 /** Runs the built cairnctl binary under Node. */
 export function runCairnctl(
   args: readonly string[],

@@ -6,16 +6,16 @@
  * both tools), so order matters.
  */
 
+import { PATIENT } from "./run.js";
+
 /** One step: arguments and extra environment. */
 export interface Step {
   readonly args: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
 }
 
-// Generous timeouts: the CI machine is shared and slow; both tools get the same ones.
-const e = (...args: string[]): Step => ({
-  args: ["--timeout", "20s", "--total-timeout", "40s", "--endpoints", "EP", ...args],
-});
+// Both tools get the same generous timeouts.
+const e = (...args: string[]): Step => ({ args: [...PATIENT, "--endpoints", "EP", ...args] });
 
 export const SCRIPT: readonly Step[] = [
   // help, version, usage errors
