@@ -206,6 +206,35 @@ describe("a three-member cluster", () => {
     );
   });
 
+  it("followers apply the last of a run of writes within milliseconds, not at the next heartbeat", async () => {
+    // Heartbeats a second apart, so they cannot be what tells the followers
+    // the commit index: the leader's commit notices (or its next append) must.
+    const configs = await clusterConfigs(3, {
+      heartbeatIntervalMs: 1_000,
+      electionTimeoutMs: 3_000,
+    });
+    const members = await Promise.all(configs.map(start));
+    const leader = await waitFor(() => leaderOf(members), { what: "a leader", timeoutMs: 20_000 });
+    const followers = members.filter((r) => r !== leader);
+    const lags: number[] = [];
+    // A run of writes one at a time (their notices wait for the next append),
+    // then a lone one after a pause (its notices go at once).
+    for (const run of [30, 30, 1, 1]) {
+      await new Promise((r) => setTimeout(r, 50));
+      let index = 0;
+      for (let i = 0; i < run; i++)
+        index = (await put(leader.member, "/run", `${i}`)).node.modifiedIndex;
+      const acked = performance.now();
+      await waitFor(() => followers.every((f) => f.member.store.index >= index), {
+        what: `followers at ${index}`,
+        timeoutMs: 5_000,
+        intervalMs: 2,
+      });
+      lags.push(performance.now() - acked);
+    }
+    expect(Math.max(...lags), lags.map((l) => l.toFixed(1)).join(", ")).toBeLessThan(250);
+  });
+
   it("elects a new leader when the leader dies and loses no acknowledged write", async () => {
     const configs = await clusterConfigs(3);
     const members = await Promise.all(configs.map(start));

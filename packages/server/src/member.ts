@@ -122,6 +122,8 @@ interface Waiter {
 interface ReadWaiter {
   resolve(): void;
   reject(error: Error): void;
+  /** Resolved, rejected or timed out: dropped from later rounds. */
+  readonly settled: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -131,6 +133,13 @@ const decoder = new TextDecoder();
 const SYNC_INTERVAL_MS = 500;
 /** How long a commit advance alone may wait for the next append to carry it. */
 const PENDING_COMMIT_MS = 20;
+/**
+ * While a leader's appends come at most {@link NOTICE_STREAM_GAP_MS} apart,
+ * its commit notices wait this long for the next append to carry the commit
+ * index instead (see {@link Member#queueNotices}).
+ */
+const NOTICE_WAIT_MS = 2;
+const NOTICE_STREAM_GAP_MS = 5;
 /** How often idle peer links are probed (connectivity for the reconfiguration checks). */
 const PROBE_INTERVAL_MS = 1_000;
 /** Entries kept in the log behind a snapshot, for followers a little behind (etcd's 5,000). */
@@ -228,6 +237,12 @@ export class Member {
   #noticesQueued = false;
   #noticesForced = false;
   #noticesDue = false;
+  /** When the pending notices began to wait (the map was empty before), and their timer. */
+  #noticesSince = 0;
+  #noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When this leader last appended new entries, and the time since the append before. */
+  #lastAppendAt = Number.NEGATIVE_INFINITY;
+  #appendGap = Number.POSITIVE_INFINITY;
   #stopped = false;
   #fatal: Error | undefined;
   readonly #timers: ReturnType<typeof setInterval>[] = [];
@@ -542,26 +557,28 @@ export class Member {
   /**
    * Resolves once this member has applied everything committed before the
    * call: a linearizable read may then be served from the local store
-   * (ReadIndex, Raft thesis §6.4). Concurrent reads share a round.
+   * (ReadIndex, Raft thesis §6.4). Concurrent reads share a round. Rejects
+   * with a {@link RequestTimeoutError} after `timeoutMs` (by default the
+   * member's request timeout).
    */
-  linearizableBarrier(): Promise<void> {
+  linearizableBarrier(timeoutMs = this.#requestTimeoutMs): Promise<void> {
     if (this.#stopped) return Promise.reject(new MemberStoppedError());
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => waiter.reject(new RequestTimeoutError("linearizable read")),
-        this.#requestTimeoutMs,
+        timeoutMs,
       );
-      let done = false;
-      const waiter: ReadWaiter = {
+      const waiter = {
+        settled: false,
         resolve: () => {
-          if (done) return;
-          done = true;
+          if (waiter.settled) return;
+          waiter.settled = true;
           clearTimeout(timer);
           resolve();
         },
-        reject: (error) => {
-          if (done) return;
-          done = true;
+        reject: (error: Error) => {
+          if (waiter.settled) return;
+          waiter.settled = true;
           clearTimeout(timer);
           reject(error);
         },
@@ -628,6 +645,7 @@ export class Member {
     this.#lastStatus = this.status();
     this.#stopped = true;
     for (const t of this.#timers) clearInterval(t);
+    clearTimeout(this.#noticeTimer);
     this.#sender.close();
     const stoppedError = new MemberStoppedError();
     clearTimeout(this.#waiterTimer);
@@ -882,6 +900,11 @@ export class Member {
     // poll phase before the append and its fsync, not during the fsync: the
     // previous append must have been a lone write's too (the first request
     // after a burst of answers is alone only until the others arrive).
+    if (leading && rd.entries.length > 0) {
+      const now = performance.now();
+      this.#appendGap = now - this.#lastAppendAt;
+      this.#lastAppendAt = now;
+    }
     const lone = this.#waiters.size <= 1;
     const wasLone = this.#wasLone;
     if (rd.entries.length > 0) this.#wasLone = lone;
@@ -902,6 +925,14 @@ export class Member {
     // the thread pool, so neither the fsync nor a follower's acknowledgement
     // waits for the apply.
     const flushing = this.#persist(rd, inline);
+    // A follower's messages (its acknowledgements) vouch for what is durable,
+    // not for what is applied: once its append is flushed (inline) they leave
+    // before the apply. When the leader's next append brought the commit
+    // index of the write before it, that write's apply (and its watchers)
+    // would otherwise sit between this append's fsync and its
+    // acknowledgement, on the leader's way to its next commit.
+    const ackFirst = !leading && flushing === undefined;
+    if (ackFirst) this.#sendReadyMessages(rd, early, isNotice);
     const applied = rd.committedEntries.length > 0;
     try {
       if (applied) {
@@ -912,22 +943,31 @@ export class Member {
     } finally {
       if (flushing !== undefined) await flushing;
     }
-    // Commit notices wait for the next turn of the event loop: the answers
-    // to the writes just applied are written in this one (each a few promise
-    // steps away), and a notice written first would wake a follower's
-    // process, which on cores shared with it can delay the answer.
-    const earlySet = early.length === 0 ? undefined : new Set(early);
-    for (const m of rd.messages) {
-      if (earlySet?.has(m)) continue;
-      if (isNotice(m)) {
-        this.#notices.set(m.to, m);
-        this.#queueNotices(false);
-      } else this.#send(m);
-    }
+    if (!ackFirst) this.#sendReadyMessages(rd, early, isNotice);
     if (applied) {
       await this.#maybeSnapshot();
     }
     for (const rs of rd.readStates) this.#onReadState(rs.index, rs.context);
+  }
+
+  /**
+   * Sends a Ready's messages but the appends sent before its flush (`early`).
+   * Commit notices wait for the next turn of the event loop at the soonest
+   * (see {@link #queueNotices}): the answers to the writes just applied are
+   * written in this one (each a few promise steps away), and a notice written
+   * first would wake a follower's process, which on cores shared with it can
+   * delay the answer.
+   */
+  #sendReadyMessages(rd: Ready, early: Message[], isNotice: (m: Message) => boolean): void {
+    const earlySet = early.length === 0 ? undefined : new Set(early);
+    for (const m of rd.messages) {
+      if (earlySet?.has(m)) continue;
+      if (isNotice(m)) {
+        if (this.#notices.size === 0) this.#noticesSince = performance.now();
+        this.#notices.set(m.to, m);
+        this.#queueNotices(false);
+      } else this.#send(m);
+    }
   }
 
   /**
@@ -1065,32 +1105,74 @@ export class Member {
   }
 
   /**
-   * Sends the pending commit notices on the next turn of the event loop.
+   * Sends the pending commit notices on the next turn of the event loop, or,
+   * while this leader's appends come within {@link NOTICE_STREAM_GAP_MS} of
+   * each other, once they have waited {@link NOTICE_WAIT_MS}: the next
+   * append tells a follower the commit index as its notice would (see
+   * {@link #send}), and one write at a time then costs each follower one
+   * message and one answer, not two of each. Writes that come further apart
+   * (a lone write, a watch's writer) have their notices sent at once, so a
+   * follower applies them, and its watchers hear of them, a round trip after
+   * the leader.
+   *
    * Unless forced (once, after a drive they waited for), they wait instead
    * for the end of a drive that is due by then: its appends carry the
-   * commit index too and make a follower's notice needless (see
-   * {@link #send}). At one write at a time the next request often arrives
-   * in the turn the notices were waiting for, and sending them first put two
-   * more wake-ups of each follower, with its answers, ahead of that
-   * request's appends.
+   * commit index too and make a follower's notice needless. At one write at
+   * a time the next request often arrives in the turn the notices were
+   * waiting for, and sending them first put two more wake-ups of each
+   * follower, with its answers, ahead of that request's appends.
    */
   #queueNotices(force: boolean): void {
-    if (force) this.#noticesForced = true;
+    if (force) {
+      this.#noticesForced = true;
+      // A forced send does not wait out a notice timer.
+      if (this.#noticeTimer !== undefined) {
+        clearTimeout(this.#noticeTimer);
+        this.#noticeTimer = undefined;
+        this.#noticesQueued = false;
+      }
+    }
     if (this.#noticesQueued) return;
     this.#noticesQueued = true;
-    later(() => {
-      this.#noticesQueued = false;
-      const forced = this.#noticesForced;
-      this.#noticesForced = false;
-      if (this.#stopped || this.#notices.size === 0) return;
-      if (!forced && (this.#scheduled || this.#driving)) {
-        this.#noticesDue = true;
-        return;
-      }
-      const notices = [...this.#notices.values()];
-      this.#notices.clear();
-      for (const m of notices) this.#send(m);
-    });
+    const wait = force ? 0 : this.#noticeWait();
+    if (wait > 0) {
+      this.#noticeTimer = setTimeout(() => {
+        this.#noticeTimer = undefined;
+        this.#sendNotices();
+      }, wait);
+    } else later(() => this.#sendNotices());
+  }
+
+  /** How much longer the pending notices may wait for an append (ms; 0: none). */
+  #noticeWait(): number {
+    const now = performance.now();
+    const streaming =
+      this.#appendGap <= NOTICE_STREAM_GAP_MS && now - this.#lastAppendAt <= NOTICE_STREAM_GAP_MS;
+    return streaming ? Math.max(0, NOTICE_WAIT_MS - (now - this.#noticesSince)) : 0;
+  }
+
+  #sendNotices(): void {
+    this.#noticesQueued = false;
+    const forced = this.#noticesForced;
+    this.#noticesForced = false;
+    if (this.#stopped || this.#notices.size === 0) return;
+    if (this.#role !== StateRole.Leader) {
+      this.#notices.clear(); // a former term's: its followers would refuse them
+      return;
+    }
+    if (!forced && (this.#scheduled || this.#driving)) {
+      this.#noticesDue = true;
+      return;
+    }
+    // Notices queued after the ones this turn was for (those were carried
+    // by an append meanwhile) get their own wait.
+    if (!forced && this.#noticeWait() > 0) {
+      this.#queueNotices(false);
+      return;
+    }
+    const notices = [...this.#notices.values()];
+    this.#notices.clear();
+    for (const m of notices) this.#send(m);
   }
 
   #send(m: Message): void {
@@ -1393,8 +1475,10 @@ export class Member {
   #issueReadRound(): void {
     if (this.#readRound !== undefined || this.#readQueue.length === 0 || this.#stopped) return;
     if (this.#leader === NONE) return; // issued when a leader is known
-    const waiters = this.#readQueue;
+    // Reads that timed out meanwhile (a /health check's, say) need no round.
+    const waiters = this.#readQueue.filter((w) => !w.settled);
     this.#readQueue = [];
+    if (waiters.length === 0) return;
     const ctx = `${this.#readCounter++}`;
     this.#readRound = { ctx, waiters, issuedAt: Date.now() };
     try {
@@ -1414,7 +1498,7 @@ export class Member {
     }
     if (Date.now() - round.issuedAt < this.#config.electionTimeoutMs) return;
     this.#readRound = undefined;
-    this.#readQueue = [...round.waiters, ...this.#readQueue];
+    this.#readQueue = [...round.waiters.filter((w) => !w.settled), ...this.#readQueue];
     this.#issueReadRound();
   }
 
