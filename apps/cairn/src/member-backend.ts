@@ -26,6 +26,8 @@ import { type V2StoreStats, v2ErrorData, type WriteRequest } from "@cairn/v2stor
 
 /** etcd's answer when a proposal or quorum read times out (spec bootstrap §5.2). */
 const TIMEOUT_CAUSE = "etcdserver: request timed out";
+/** How long `/health` waits for its quorum read (etcd's QGET timeout there). */
+const HEALTH_READ_MS = 1_000;
 
 const STATE_NAMES = {
   leader: "StateLeader",
@@ -208,17 +210,28 @@ export class MemberBackend implements Backend {
   }
 
   /**
-   * Healthy once there is a leader and this member has published its
-   * attributes (name, client URLs) through raft. etcd does not serve client
-   * requests at all before that publish (its client listener waits for
-   * `ReadyNotify`), so a client that saw `{"health":"true"}` always finds the
-   * member listed with its client URLs and the store past its bootstrap
-   * records (cluster version, attributes).
+   * Healthy once there is a leader, this member has published its attributes
+   * (name, client URLs) through raft, and a quorum read completes within
+   * {@link HEALTH_READ_MS}.
+   *
+   * etcd does not serve client requests at all before that publish (its
+   * client listener waits for `ReadyNotify`), so a client that saw
+   * `{"health":"true"}` always finds the member listed with its client URLs
+   * and the store past its bootstrap records (cluster version, attributes).
+   * The quorum read is etcd's too (a QGET given one second): a member that
+   * still believes in a leader but cannot reach a quorum, or whose raft loop
+   * or apply has stalled (on a disk that hangs, say), is not healthy.
    */
   async health(): Promise<boolean> {
     if (this.member.status().leader === 0n) return false;
     const self = this.member.members().find((m) => m.id === this.member.id);
-    return self !== undefined && (self.name !== "" || self.clientURLs.length > 0);
+    if (self === undefined || (self.name === "" && self.clientURLs.length === 0)) return false;
+    try {
+      await this.member.linearizableBarrier(HEALTH_READ_MS);
+      return true;
+    } catch {
+      return false; // timed out, or the member stopped
+    }
   }
 
   version(): VersionInfo {

@@ -2,8 +2,9 @@
  * Story: two of three members are down. A write to the survivor cannot
  * commit; it fails with etcd's error once etcd's request timeout passes
  * (5 s + 2 × election timeout), a `quorum=true` read fails the same way, a
- * plain read still answers locally. When the others return, the failed write
- * is nowhere: nothing was half-applied.
+ * plain read still answers locally, and `/health` says false (even on a
+ * member that still leads: it makes a quorum read, as etcd's does). When the
+ * others return, the failed write is nowhere: nothing was half-applied.
  *
  * The expected error is checked against etcd 3.4.23 itself in the second
  * story (same timings, same kill), so the literal below is etcd's answer.
@@ -24,6 +25,15 @@ afterAll(stopAll);
 /** etcd's body for a proposal that timed out (spec etcd-v2-api §8.2, code 300; index 0, §8.1). */
 const TIMED_OUT =
   '{"errorCode":300,"message":"Raft Internal Error","cause":"etcdserver: request timed out","index":0}\n';
+
+/** etcd's `/health` of a member that has no leader or cannot read from a quorum (a Go http.Error). */
+const UNHEALTHY = { status: 503, text: '{"health":"false"}\n' };
+
+/** `/health` as a client sees it. */
+async function health(url: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
+  return { status: res.status, text: await res.text() };
+}
 
 /** What a client sees of a failed request: status, the index header, the body, and how long it took. */
 async function timedPut(
@@ -101,7 +111,7 @@ describe("quorum loss", () => {
     // A plain GET reads the local store and still answers.
     expect((await get(survivor, "/q/before")).status).toBe(200);
     expect((await get(survivor, "/q/lost")).status).toBe(404);
-    expect((await fetch(`${survivor.clientUrl}/health`)).status).toBe(503);
+    expect(await health(survivor.clientUrl)).toEqual(UNHEALTHY);
 
     // The others return: the failed write is on no member, and writes work again.
     x.start();
@@ -122,6 +132,9 @@ describe("quorum loss", () => {
     const leader2 = await c.leader();
     const [p, q] = c.members.filter((m) => m !== leader2) as [CairnMember, CairnMember];
     await Promise.all([p.kill(), q.kill()]);
+    // It still leads until its check-quorum notices, but /health makes a
+    // quorum read, as etcd's does, and that cannot complete.
+    expect(await health(leader2.clientUrl)).toEqual(UNHEALTHY);
     const unknown = await timedPut(leader2.clientUrl, "/q/unknown");
     expect(unknown.status, unknown.text).toBe(500);
     expect(JSON.parse(unknown.text)).toMatchObject({ errorCode: 300 });
@@ -157,6 +170,8 @@ describe.skipIf(etcd === undefined)("quorum loss on etcd 3.4.23 (the reference)"
       const [survivor, x, y] = cluster.members;
       await Promise.all([x!.process.stop("SIGKILL", 1_000), y!.process.stop("SIGKILL", 1_000)]);
       await sleep(100);
+      // A survivor that still knows its leader: the quorum read times out.
+      expect(await health(survivor!.clientUrl)).toEqual(UNHEALTHY);
       const write = await timedPut(survivor!.clientUrl, "/q/lost");
       console.info(`etcd: write failed after ${write.ms} ms`);
       expect({ status: write.status, index: write.index, text: write.text }).toEqual({
