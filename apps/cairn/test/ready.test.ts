@@ -66,5 +66,7 @@ it("holds client requests until the member has published itself, then answers th
   } finally {
     await m1.terminate();
     await m2.terminate();
+    m1.removeDir();
+    m2.removeDir();
   }
 }, 60_000);
