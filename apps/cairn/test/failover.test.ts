@@ -52,7 +52,8 @@ describe("leader failure", () => {
     const writer = async (w: number) => {
       for (let turn = w; !stop; turn++) {
         const targets = c.members.filter((m) => m.running());
-        const target = targets[turn % targets.length]!;
+        const target = targets[turn % targets.length];
+        if (target === undefined) break;
         const key = `/w/k${String(seq++).padStart(5, "0")}`;
         const value = `${w}-${turn}`;
         try {
@@ -69,67 +70,73 @@ describe("leader failure", () => {
       }
     };
     const writers = [0, 1, 2].map(writer);
+    try {
+      await new Promise((r) => setTimeout(r, 1_500));
+      const beforeKill = acked.size;
+      expect(beforeKill, "writes go through before the kill").toBeGreaterThan(5);
+      const killedAt = Date.now();
+      await oldLeader.kill();
 
-    await new Promise((r) => setTimeout(r, 1_500));
-    const beforeKill = acked.size;
-    expect(beforeKill, "writes go through before the kill").toBeGreaterThan(5);
-    const killedAt = Date.now();
-    await oldLeader.kill();
+      // A new leader among the survivors, agreed by both.
+      const survivors = c.members.filter((m) => m !== oldLeader);
+      const newLeader = await c.leader(survivors, 30_000);
+      const electedAfter = Date.now() - killedAt;
+      const newStats = await selfStats(newLeader);
+      expect(newStats.id).not.toBe(oldId);
+      // "A few election timeouts": detection takes one, the randomized election up to two more.
+      // Measured here at 0.7-0.9 s; bounded generously for a shared machine (5.7 s was seen in
+      // a CI run that took 2.5 times its usual time). The measured value is logged.
+      console.info(`new leader ${newLeader.name} after ${electedAfter} ms`);
+      expect(electedAfter).toBeLessThan(20 * ELECTION_MS);
 
-    // A new leader among the survivors, agreed by both.
-    const survivors = c.members.filter((m) => m !== oldLeader);
-    const newLeader = await c.leader(survivors, 10_000);
-    const electedAfter = Date.now() - killedAt;
-    const newStats = await selfStats(newLeader);
-    expect(newStats.id).not.toBe(oldId);
-    // "A few election timeouts": detection takes one, the randomized election up to two more.
-    // Bounded generously for a loaded shared machine; the measured value is logged.
-    console.info(`new leader ${newLeader.name} after ${electedAfter} ms`);
-    expect(electedAfter).toBeLessThan(10 * ELECTION_MS);
-
-    // Writes resume: acknowledgements after the election.
-    const resumed = Date.now();
-    while (Date.now() - resumed < 15_000 && ackTimes.filter((t) => t > killedAt).length < 20) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const afterKill = ackTimes.filter((t) => t > killedAt).length;
-    expect(
-      afterKill,
-      `writes after the kill; failures: ${failures.slice(-5).join("; ")}`,
-    ).toBeGreaterThanOrEqual(20);
-    stop = true;
-    await Promise.all(writers);
-    console.info(
-      `${acked.size} writes acknowledged (${beforeKill} before the kill), ${failures.length} failed: ${failures.slice(0, 3).join("; ")}`,
-    );
-
-    // Every acknowledged write, with its value and index, is on both survivors.
-    for (const m of survivors) {
-      const held = await writtenKeys(m, true);
-      for (const [key, v] of acked) expect(held.get(key), `${m.name} ${key}`).toEqual(v);
-    }
-
-    // The killed member restarts with the same flags and data dir, and catches up.
-    oldLeader.start();
-    await c.waitHealthy([oldLeader]);
-    const reference = await writtenKeys(newLeader, true);
-    const caughtUp = await (async () => {
-      for (let i = 0; i < 200; i++) {
-        const held = await writtenKeys(oldLeader, false).catch(() => new Map());
-        if (held.size === reference.size) return held;
+      // Writes resume: acknowledgements after the election.
+      const resumed = Date.now();
+      while (Date.now() - resumed < 15_000 && ackTimes.filter((t) => t > killedAt).length < 20) {
         await new Promise((r) => setTimeout(r, 100));
       }
-      return writtenKeys(oldLeader, false);
-    })();
-    expect(caughtUp).toEqual(reference);
-    for (const [key, v] of acked) expect(caughtUp.get(key), `restarted ${key}`).toEqual(v);
-    expect(oldLeader.logged("restarting member")).toHaveLength(1);
-    // It rejoined the same cluster as itself, under the new leader.
-    const rejoined = await selfStats(oldLeader);
-    expect(rejoined.id).toBe(oldId);
-    expect(rejoined.leaderInfo.leader).toBe(newStats.id);
-    // And it takes writes again.
-    const again = await put(oldLeader, "/w/after-restart", { value: "x" });
-    expect(again.status, again.text).toBe(201);
+      const afterKill = ackTimes.filter((t) => t > killedAt).length;
+      expect(
+        afterKill,
+        `writes after the kill; failures: ${failures.slice(-5).join("; ")}`,
+      ).toBeGreaterThanOrEqual(20);
+      stop = true;
+      await Promise.all(writers);
+      console.info(
+        `${acked.size} writes acknowledged (${beforeKill} before the kill), ${failures.length} failed: ${failures.slice(0, 3).join("; ")}`,
+      );
+
+      // Every acknowledged write, with its value and index, is on both survivors.
+      for (const m of survivors) {
+        const held = await writtenKeys(m, true);
+        for (const [key, v] of acked) expect(held.get(key), `${m.name} ${key}`).toEqual(v);
+      }
+
+      // The killed member restarts with the same flags and data dir, and catches up.
+      oldLeader.start();
+      await c.waitHealthy([oldLeader]);
+      const reference = await writtenKeys(newLeader, true);
+      const caughtUp = await (async () => {
+        for (let i = 0; i < 200; i++) {
+          const held = await writtenKeys(oldLeader, false).catch(() => new Map());
+          if (held.size === reference.size) return held;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return writtenKeys(oldLeader, false);
+      })();
+      expect(caughtUp).toEqual(reference);
+      for (const [key, v] of acked) expect(caughtUp.get(key), `restarted ${key}`).toEqual(v);
+      expect(oldLeader.logged("restarting member")).toHaveLength(1);
+      // It rejoined the same cluster as itself, under the new leader.
+      const rejoined = await selfStats(oldLeader);
+      expect(rejoined.id).toBe(oldId);
+      expect(rejoined.leaderInfo.leader).toBe(newStats.id);
+      // And it takes writes again.
+      const again = await put(oldLeader, "/w/after-restart", { value: "x" });
+      expect(again.status, again.text).toBe(201);
+    } finally {
+      // However the steps above end, no writer outlives the cluster.
+      stop = true;
+      await Promise.all(writers);
+    }
   }, 120_000);
 });
