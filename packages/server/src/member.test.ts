@@ -217,9 +217,9 @@ describe("a three-member cluster", () => {
     const leader = await waitFor(() => leaderOf(members), { what: "a leader", timeoutMs: 20_000 });
     const followers = members.filter((r) => r !== leader);
     const lags: number[] = [];
-    // A run of writes one at a time (their notices wait for the next append),
-    // then a lone one after a pause (its notices go at once).
-    for (const run of [30, 30, 1, 1]) {
+    // Runs of writes one at a time (their notices wait for the next append),
+    // each followed by a lone one after a pause (its notices go at once).
+    for (const run of [30, 1, 30, 1, 30, 1]) {
       await new Promise((r) => setTimeout(r, 50));
       let index = 0;
       for (let i = 0; i < run; i++)
@@ -232,7 +232,10 @@ describe("a three-member cluster", () => {
       });
       lags.push(performance.now() - acked);
     }
-    expect(Math.max(...lags), lags.map((l) => l.toFixed(1)).join(", ")).toBeLessThan(250);
+    // Waiting for heartbeats, every lag after the first is 0.8-1 s. The median
+    // (not the worst) keeps one fsync stalled on a starved host from deciding.
+    const median = [...lags].sort((x, y) => x - y)[lags.length / 2]!;
+    expect(median, lags.map((l) => l.toFixed(1)).join(", ")).toBeLessThan(400);
   });
 
   it("elects a new leader when the leader dies and loses no acknowledged write", async () => {
