@@ -3,6 +3,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-    testTimeout: 30_000,
+    // Stories start and stop member processes; a starved CI host runs them
+    // several times slower than a calm one.
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
   },
 });

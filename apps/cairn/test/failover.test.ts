@@ -5,7 +5,7 @@
  * live member. The killed member restarts from its data directory with the
  * same flags and catches up.
  */
-import { stopAll } from "@cairn/testkit";
+import { stopAll, waitFor } from "@cairn/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   type CairnMember,
@@ -72,8 +72,8 @@ describe("leader failure", () => {
     const writers = [0, 1, 2].map(writer);
     try {
       await new Promise((r) => setTimeout(r, 1_500));
+      await waitFor(() => acked.size > 5, { timeoutMs: 20_000, what: "writes before the kill" });
       const beforeKill = acked.size;
-      expect(beforeKill, "writes go through before the kill").toBeGreaterThan(5);
       const killedAt = Date.now();
       await oldLeader.kill();
 
@@ -126,10 +126,12 @@ describe("leader failure", () => {
       expect(caughtUp).toEqual(reference);
       for (const [key, v] of acked) expect(caughtUp.get(key), `restarted ${key}`).toEqual(v);
       expect(oldLeader.logged("restarting member")).toHaveLength(1);
-      // It rejoined the same cluster as itself, under the new leader.
+      // It rejoined the same cluster as itself, under the cluster's leader
+      // (the new one, or a later one if a starved host made it step down).
+      const leaderNow = await selfStats(await c.leader(c.members, 30_000));
       const rejoined = await selfStats(oldLeader);
       expect(rejoined.id).toBe(oldId);
-      expect(rejoined.leaderInfo.leader).toBe(newStats.id);
+      expect(rejoined.leaderInfo.leader).toBe(leaderNow.id);
       // And it takes writes again.
       const again = await put(oldLeader, "/w/after-restart", { value: "x" });
       expect(again.status, again.text).toBe(201);
@@ -138,5 +140,5 @@ describe("leader failure", () => {
       stop = true;
       await Promise.all(writers);
     }
-  }, 120_000);
+  }, 180_000);
 });

@@ -95,7 +95,7 @@ describe("membership at run time", () => {
           const l = await listMembers(m);
           return l.length === 4 && l;
         },
-        { timeoutMs: 5_000, what: `${m.name} to list the added member` },
+        { timeoutMs: 30_000, what: `${m.name} to list the added member` },
       );
       expect(list).toHaveLength(4);
       expect(list).toContainEqual({
@@ -153,7 +153,7 @@ describe("membership at run time", () => {
     for (const m of rest) {
       await expect
         .poll(async () => (await listMembers(m)).map((x) => x.id).includes(victimId), {
-          timeout: 5_000,
+          timeout: 30_000,
         })
         .toBe(false);
       expect(await listMembers(m)).toHaveLength(3);
@@ -230,7 +230,7 @@ describe("membership at run time", () => {
         const seen = await listMembers(b);
         return seen.length === 4 ? seen : undefined;
       },
-      { timeoutMs: 10_000, what: "the added member listed by the other member" },
+      { timeoutMs: 30_000, what: "the added member listed by the other member" },
     );
     expect(list).toHaveLength(4);
     expect(list).toContainEqual({

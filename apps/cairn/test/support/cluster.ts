@@ -356,7 +356,7 @@ export class Cluster {
   /** Waits until each of `members` lists `members.length` members, each with a name. */
   async waitPublished(
     members: readonly CairnMember[] = this.running(),
-    timeoutMs = 15_000,
+    timeoutMs = 30_000,
   ): Promise<void> {
     await waitFor(
       async () => {
@@ -378,7 +378,7 @@ export class Cluster {
    */
   async leader(
     among: readonly CairnMember[] = this.running(),
-    timeoutMs = 15_000,
+    timeoutMs = 30_000,
   ): Promise<CairnMember> {
     return waitFor(
       async () => {
