@@ -13,7 +13,7 @@ import {
 } from "@cairn/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VERSION } from "../src/index.js";
-import { CAIRNCTL, runCairnctl, runProgram } from "./support/run.js";
+import { CAIRNCTL, PATIENT, runCairnctl, runProgram } from "./support/run.js";
 
 describe("the cairnctl binary", () => {
   it("prints its version and the package's version agrees", async () => {
@@ -55,7 +55,7 @@ describe.skipIf(!etcd)("the cairnctl binary against etcd", () => {
     const proc = startProcess("sh", {
       args: [
         "-c",
-        `printf 'from stdin' | "${process.execPath}" "${CAIRNCTL}" --endpoints ${server.endpoints} set /stdin`,
+        `printf 'from stdin' | "${process.execPath}" "${CAIRNCTL}" ${PATIENT.join(" ")} --endpoints ${server.endpoints} set /stdin`,
       ],
     });
     expect(await proc.exited).toBe(0);
@@ -71,6 +71,7 @@ describe.skipIf(!etcd)("the cairnctl binary against etcd", () => {
     const proc = startProcess(process.execPath, {
       args: [
         CAIRNCTL,
+        ...PATIENT,
         "--endpoints",
         server.endpoints,
         "exec-watch",
@@ -124,11 +125,11 @@ describe.skipIf(!etcd)("the cairnctl binary against etcd", () => {
       ];
       const procs = forms.flatMap((form) => [
         startProcess(findProgram("etcdctl")!.path, {
-          args: ["--endpoints", server.endpoints, "exec-watch", ...form],
+          args: [...PATIENT, "--endpoints", server.endpoints, "exec-watch", ...form],
           env: { ...process.env, ETCDCTL_API: "2" },
         }),
         startProcess(process.execPath, {
-          args: [CAIRNCTL, "--endpoints", server.endpoints, "exec-watch", ...form],
+          args: [CAIRNCTL, ...PATIENT, "--endpoints", server.endpoints, "exec-watch", ...form],
         }),
       ]);
       await put("/ed/a", "", { value: "v1" });
@@ -159,9 +160,9 @@ describe.skipIf(!etcd)("the cairnctl binary against etcd", () => {
       const ctl = (...a: string[]) =>
         runProgram(
           command,
-          [...args, CAIRNCTL, ...a],
+          [...args, CAIRNCTL, ...PATIENT, ...a],
           { HOME: process.env.HOME ?? "/tmp" },
-          30_000,
+          60_000,
         );
       expect(await ctl("--endpoints", server.endpoints, "set", `/rt/${runtime}`, "yes")).toEqual({
         stdout: "yes\n",
@@ -190,6 +191,6 @@ describe.skipIf(!etcd)("the cairnctl binary against etcd", () => {
           `error #0: dial tcp 127.0.0.1:${port}: connect: connection refused\n\n`,
         code: 2,
       });
-    }, 60_000);
+    }, 120_000);
   }
 });

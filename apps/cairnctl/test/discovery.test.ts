@@ -1,7 +1,7 @@
 import { type DnsServer, type EtcdCluster, startDnsServer, startEtcdCluster } from "@cairn/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliIO, run } from "../src/index.js";
-import { runCairnctl } from "./support/run.js";
+import { PATIENT, runCairnctl } from "./support/run.js";
 import { etcdTarget, type RunningTarget } from "./support/targets.js";
 
 /**
@@ -126,7 +126,15 @@ describe.skipIf(!etcdTarget.available)("cairnctl --discovery-srv with a real DNS
     clientRecords();
     const before = dns.queries().length;
     const set = await runCairnctl(
-      ["--discovery-srv", "cairn.test", "--insecure-discovery", "set", "/srv/real", "dns"],
+      [
+        ...PATIENT,
+        "--discovery-srv",
+        "cairn.test",
+        "--insecure-discovery",
+        "set",
+        "/srv/real",
+        "dns",
+      ],
       env,
     );
     expect(set).toEqual({ stdout: "dns\n", stderr: "", code: 0 });
@@ -138,12 +146,12 @@ describe.skipIf(!etcdTarget.available)("cairnctl --discovery-srv with a real DNS
         .map((q) => q.name),
     ).toEqual(["_etcd-client-ssl._tcp.cairn.test", "_etcd-client._tcp.cairn.test"]);
     const list = await runCairnctl(
-      ["-D", "cairn.test", "--insecure-discovery", "member", "list"],
+      [...PATIENT, "-D", "cairn.test", "--insecure-discovery", "member", "list"],
       env,
     );
     expect(list.code).toBe(0);
     for (const m of cluster.members) expect(list.stdout).toContain(`clientURLs=${m.clientUrl}`);
-    const debug = await runCairnctl(["--debug", "--no-sync", "get", "/srv/real"], {
+    const debug = await runCairnctl([...PATIENT, "--debug", "--no-sync", "get", "/srv/real"], {
       ...env,
       ETCDCTL_DISCOVERY_SRV: "cairn.test",
       ETCDCTL_INSECURE_DISCOVERY: "1",
@@ -159,6 +167,7 @@ describe.skipIf(!etcdTarget.available)("cairnctl --discovery-srv with a real DNS
     clientRecords();
     const r = await runCairnctl(
       [
+        ...PATIENT,
         "--discovery-srv",
         "cairn.test",
         "--endpoints",
@@ -182,7 +191,7 @@ describe.skipIf(!etcdTarget.available)("cairnctl --discovery-srv with a real DNS
   it("reads the suffixed records with ETCDCTL_DISCOVERY_SRV_NAME", async () => {
     clientRecords("-c1");
     const r = await runCairnctl(
-      ["--discovery-srv", "cairn.test", "--insecure-discovery", "get", "/srv/real"],
+      [...PATIENT, "--discovery-srv", "cairn.test", "--insecure-discovery", "get", "/srv/real"],
       {
         ...env,
         ETCDCTL_DISCOVERY_SRV_NAME: "c1",

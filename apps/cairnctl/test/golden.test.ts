@@ -1,6 +1,6 @@
-import { freePort } from "@cairn/testkit";
+import { freePort, waitFor } from "@cairn/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Outcome, runInProcess } from "./support/run.js";
+import { type Outcome, PATIENT, runInProcess, untilHealthy } from "./support/run.js";
 import { mask } from "./support/script.js";
 import { type RunningTarget, TARGETS } from "./support/targets.js";
 
@@ -17,7 +17,7 @@ for (const target of TARGETS) {
       await server?.stop();
     });
     const ctl = async (...args: string[]): Promise<Outcome> => {
-      const r = await runInProcess(["--endpoints", server.url, ...args]);
+      const r = await runInProcess([...PATIENT, "--endpoints", server.url, ...args]);
       return { stdout: mask(r.stdout), stderr: mask(r.stderr), code: r.code };
     };
     const ok = (stdout: string) => ({ stdout, stderr: "", code: 0 });
@@ -68,20 +68,38 @@ for (const target of TARGETS) {
     });
 
     it("watch prints one event; -f -r prints each with its action until Ctrl-C (exit 0)", async () => {
+      /** Waits until the server holds more watchers than `than` (its store stats). */
+      const watching = (than: number) =>
+        waitFor(async () => (await watchers()) > than, { timeoutMs: 20_000, what: "the watch" });
+      const watchers = async () =>
+        ((await (await fetch(`${server.url}/v2/stats/store`)).json()) as { watchers: number })
+          .watchers;
+
+      const idle = await watchers();
       const once = ctl("watch", "/wg/k");
-      await new Promise((r) => setTimeout(r, 300));
-      await runInProcess(["--endpoints", server.url, "set", "/wg/k", "v1"]);
+      await watching(idle);
+      await ctl("set", "/wg/k", "v1");
       expect(await once).toEqual(ok("v1\n"));
 
       const ac = new AbortController();
-      const forever = runInProcess(["--endpoints", server.url, "watch", "-f", "-r", "/wg"], {
-        interrupt: ac.signal,
+      let printed = "";
+      const forever = runInProcess(
+        [...PATIENT, "--endpoints", server.url, "watch", "-f", "-r", "/wg"],
+        {
+          interrupt: ac.signal,
+          onStdout: (t) => {
+            printed += t;
+          },
+        },
+      );
+      await watching(idle);
+      await ctl("set", "/wg/sub/a", "1");
+      await ctl("mkdir", "/wg/dir");
+      await ctl("rm", "/wg/sub/a");
+      await waitFor(() => printed.includes("PrevNode.Value: 1\n"), {
+        timeoutMs: 20_000,
+        what: "the delete printed",
       });
-      await new Promise((r) => setTimeout(r, 300));
-      await runInProcess(["--endpoints", server.url, "set", "/wg/sub/a", "1"]);
-      await runInProcess(["--endpoints", server.url, "mkdir", "/wg/dir"]);
-      await runInProcess(["--endpoints", server.url, "rm", "/wg/sub/a"]);
-      await new Promise((r) => setTimeout(r, 300));
       ac.abort();
       expect(await forever).toEqual(
         ok("[set] /wg/sub/a\n1\n[delete] /wg/sub/a\nPrevNode.Value: 1\n"),
@@ -94,7 +112,9 @@ for (const target of TARGETS) {
       expect(list.stdout).toMatch(
         /^ID: name=\S+ peerURLs=http:\/\/127\.0\.0\.1:PORT clientURLs=http:\/\/127\.0\.0\.1:PORT isLeader=true\n$/,
       );
-      expect(await ctl("cluster-health")).toEqual(
+      // /health is a quorum read given one second (etcd's check too); a starved
+      // host can miss it, so it is asked again, as an operator would.
+      expect(await untilHealthy(() => ctl("cluster-health"))).toEqual(
         ok(
           "member ID is healthy: got healthy result from http://127.0.0.1:PORT\ncluster is healthy\n",
         ),
@@ -105,17 +125,23 @@ for (const target of TARGETS) {
     });
 
     it("cluster-health --forever checks every 10 s until Ctrl-C (exit 0)", async () => {
-      const ac = new AbortController();
       const waits: number[] = [];
-      const r = await runInProcess(["--endpoints", server.url, "cluster-health", "-f"], {
-        interrupt: ac.signal,
-        sleep: async (ms) => {
-          waits.push(ms);
-          if (waits.length === 2) ac.abort(); // Ctrl-C during the second pause
-        },
-      });
       const round =
         "member ID is healthy: got healthy result from http://127.0.0.1:PORT\ncluster is healthy\n";
+      const r = await untilHealthy(
+        () => {
+          waits.length = 0;
+          const ac = new AbortController();
+          return runInProcess([...PATIENT, "--endpoints", server.url, "cluster-health", "-f"], {
+            interrupt: ac.signal,
+            sleep: async (ms) => {
+              waits.push(ms);
+              if (waits.length === 2) ac.abort(); // Ctrl-C during the second pause
+            },
+          });
+        },
+        (out) => mask(out.stdout).split(round).length === 3,
+      );
       const pause = "\nnext check after 10 second...\n\n";
       expect({ ...r, stdout: mask(r.stdout) }).toEqual(ok(round + pause + round + pause));
       expect(waits).toEqual([10_000, 10_000]);

@@ -19,6 +19,8 @@ export async function runInProcess(
     interrupt?: AbortSignal;
     sleep?: CliIO["sleep"];
     stderrIsTTY?: boolean;
+    /** Sees stdout as it is printed. */
+    onStdout?: (text: string) => void;
   } = {},
 ): Promise<Outcome> {
   let stdout = "";
@@ -27,6 +29,7 @@ export async function runInProcess(
     env: options.env ?? {},
     stdout: (t) => {
       stdout += t;
+      options.onStdout?.(t);
     },
     stderr: (t) => {
       stderr += t;
@@ -61,7 +64,7 @@ export function runProgram(
   command: string,
   args: readonly string[],
   env: Record<string, string>,
-  timeoutMs = 15_000,
+  timeoutMs = 60_000,
 ): Promise<Outcome> {
   return new Promise((resolve) => {
     const child = execFile(
@@ -83,6 +86,22 @@ export function runProgram(
  * 2 s default for a process start, a handshake and a request.
  */
 export const PATIENT = ["--timeout", "20s", "--total-timeout", "40s"] as const;
+
+/**
+ * Runs `check` up to five times, a second apart, until `healthy` holds of its
+ * outcome (default: exit 0); returns the last outcome.
+ */
+export async function untilHealthy(
+  check: () => Promise<Outcome>,
+  healthy: (out: Outcome) => boolean = (out) => out.code === 0,
+): Promise<Outcome> {
+  let out = await check();
+  for (let attempt = 1; attempt < 5 && !healthy(out); attempt++) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    out = await check();
+  }
+  return out;
+}
 
 /** Runs the built cairnctl binary under Node. */
 export function runCairnctl(
