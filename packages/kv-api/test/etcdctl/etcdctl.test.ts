@@ -34,12 +34,18 @@ interface CtlOptions {
   readonly attempts?: number;
 }
 
+/**
+ * Generous per-request and total timeouts for every run (etcdctl's are 2 s
+ * and 5 s): a starved host's fsyncs alone can take that long. Not recorded.
+ */
+const PATIENT = ["--timeout", "20s", "--total-timeout", "40s"];
+
 function exec(url: string, args: readonly string[], timeoutMs: number): Promise<Run> {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", ETCDCTL_API: "2" };
   return new Promise((resolve) => {
     execFile(
       etcdctl?.path ?? findProgram("etcdctl")?.path ?? "etcdctl",
-      ["--endpoints", url, ...args],
+      [...PATIENT, "--endpoints", url, ...args],
       { env, timeout: timeoutMs, killSignal: "SIGKILL" },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
@@ -66,6 +72,14 @@ function normalise(c: CaseContext, text: string, options: CtlOptions): string {
   }
   if (options.sortLines) out = out.split("\n").sort().join("\n");
   return out;
+}
+
+/** The target's current watcher count (`/v2/stats/store`, unrecorded). */
+async function watchers(c: CaseContext): Promise<number> {
+  const res = await fetch(`${c.target.url}/v2/stats/store`, {
+    signal: AbortSignal.timeout(10_000),
+  });
+  return ((await res.json()) as { watchers: number }).watchers;
 }
 
 const advertised = new WeakMap<CaseContext, string>();
@@ -104,10 +118,10 @@ async function ctl(
     c.note(`etcdctl ${args.join(" ")}`, `refused: ${stderr.replaceAll(c.target.url, "<url>")}`);
     return { code: -2, stdout: "", stderr };
   }
-  let run = await exec(c.target.url, args, options.timeoutMs ?? 15_000);
+  let run = await exec(c.target.url, args, options.timeoutMs ?? 60_000);
   for (let attempt = 1; run.code !== 0 && attempt < (options.attempts ?? 1); attempt++) {
     await new Promise((r) => setTimeout(r, 1_000));
-    run = await exec(c.target.url, args, options.timeoutMs ?? 15_000);
+    run = await exec(c.target.url, args, options.timeoutMs ?? 60_000);
   }
   c.note(
     `etcdctl ${args.join(" ")}`,
@@ -126,7 +140,10 @@ function expectRun(c: CaseContext, run: Run, code: number, stdout: string, stder
 conformance(
   "etcdctl (v2) against the server",
   "ec",
-  (kase) => {
+  (register) => {
+    // Each case runs etcdctl a few times, each allowed a minute on a starved host.
+    const kase = (title: string, fn: Parameters<typeof register>[1]) =>
+      register(title, fn, { timeoutMs: 180_000 });
     kase("set, get (simple, extended, json)", async (c) => {
       expectRun(c, await ctl(c, ["set", c.k("/a"), "hello"]), 0, "hello\n");
       expectRun(c, await ctl(c, ["get", c.k("/a")]), 0, "hello\n");
@@ -328,11 +345,15 @@ conformance(
     });
 
     kase("watch: a live watch sees a write made after it started", async (c) => {
-      const pending = ctl(c, ["watch", c.k("/live")], { timeoutMs: 8_000 });
-      // etcdctl prints nothing when its watch is registered; give it time
-      // to sync and connect, then write (the after-index case above covers
-      // the race-free path).
-      await new Promise((r) => setTimeout(r, 1_000));
+      const before = await watchers(c);
+      const pending = ctl(c, ["watch", c.k("/live")], { timeoutMs: 30_000 });
+      // etcdctl prints nothing when its watch is registered: the member's
+      // watcher count tells, then the write is made.
+      const deadline = Date.now() + 20_000;
+      while ((await watchers(c)) <= before && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      if (Date.now() >= deadline) c.fail("etcdctl's watch was not registered within 20 s");
       await c.put(c.keys("/live"), "value=now", { unrecorded: true });
       expectRun(c, await pending, 0, "now\n");
     });
@@ -346,6 +367,7 @@ conformance(
       const child = spawn(
         etcdctl?.path ?? "etcdctl",
         [
+          ...PATIENT,
           "--endpoints",
           c.target.url,
           "watch",
@@ -368,7 +390,7 @@ conformance(
         await c.put(c.keys("/wd/sub/a"), "value=1", { unrecorded: true });
         await c.put(c.keys("/wd/b"), "value=2", { unrecorded: true });
         await c.del(c.keys("/wd/b"), { unrecorded: true });
-        const deadline = Date.now() + 8_000;
+        const deadline = Date.now() + 20_000;
         while (!out.includes("PrevNode.Value: 2\n") && Date.now() < deadline) {
           await new Promise((r) => setTimeout(r, 50));
         }
