@@ -1,4 +1,4 @@
-import type { EtcdCluster } from "@cairn/testkit";
+import { type EtcdCluster, waitFor } from "@cairn/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, EventIndexClearedError, type KeysResponse } from "../src/index.js";
 import { type CuttableProxy, startProxy } from "./support/proxy.js";
@@ -83,8 +83,13 @@ describe.each(servers("@cairn/client watch tests"))("watch against $name", (kind
     const c = new Client({ endpoints: proxy.url });
     const first = await direct.set("/w5/k", "a");
     const w = c.watch("/w5/k", { afterIndex: first.index, reconnectTimeoutMs: 0 });
+    const before = proxy.answered();
     const pending = w.next();
-    await new Promise((r) => setTimeout(r, 200));
+    // Cut once the server's answer (the long poll's headers) came through.
+    await waitFor(() => proxy.answered() > before, {
+      timeoutMs: 10_000,
+      what: "the poll answered",
+    });
     proxy.cut();
     await new Promise((r) => setTimeout(r, 100));
     await direct.set("/w5/k", "b");

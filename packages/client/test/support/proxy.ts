@@ -8,6 +8,8 @@ export interface CuttableProxy {
   readonly url: string;
   /** Destroys every open connection (both sides). */
   cut(): void;
+  /** Bytes the server has sent back through the proxy so far. */
+  answered(): number;
   /** Stops accepting connections (new ones are refused) until {@link resume}. */
   pause(): Promise<void>;
   /** Listens again on the same port. */
@@ -20,6 +22,7 @@ export async function startProxy(target: string): Promise<CuttableProxy> {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
+  let answered = 0;
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       const s = createServer((client) => {
@@ -28,6 +31,9 @@ export async function startProxy(target: string): Promise<CuttableProxy> {
         sockets.add(client);
         sockets.add(upstream);
         client.pipe(upstream).pipe(client);
+        upstream.on("data", (chunk: Buffer) => {
+          answered += chunk.length;
+        });
         const drop = () => {
           client.destroy();
           upstream.destroy();
@@ -60,6 +66,7 @@ export async function startProxy(target: string): Promise<CuttableProxy> {
   return {
     url: `http://127.0.0.1:${port}`,
     cut,
+    answered: () => answered,
     pause: async () => {
       const closing = stopListening();
       cut();
