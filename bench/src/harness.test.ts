@@ -228,7 +228,7 @@ function runHarness(args: string[], env: NodeJS.ProcessEnv): Promise<HarnessRun>
     child.stderr.setEncoding("utf8").on("data", (d: string) => {
       stderr += d;
     });
-    const timer = setTimeout(() => child.kill("SIGINT"), 50_000);
+    const timer = setTimeout(() => child.kill("SIGINT"), 100_000);
     child.once("error", reject);
     child.once("exit", (code) => {
       clearTimeout(timer);
@@ -333,5 +333,5 @@ describe.skipIf(!etcd)("the harness against etcd", () => {
       tmp.remove();
       results.remove();
     }
-  });
+  }, 480_000);
 });

@@ -27,7 +27,7 @@ export interface StartEtcdOptions {
   enableV2?: boolean;
   /** Extra flags for every member. */
   args?: readonly string[];
-  /** How long to wait for the cluster to be healthy (default 20 s). */
+  /** How long to wait for the cluster to be healthy (default 40 s). */
   timeoutMs?: number;
   /**
    * Another program taking etcd's flags, e.g. a Cairn member:
@@ -129,7 +129,7 @@ export async function startEtcdCluster(
             const body = (await res.json()) as { health?: string };
             return body.health === "true";
           },
-          { timeoutMs: options.timeoutMs ?? 20_000, what: `member ${m.name} healthy` },
+          { timeoutMs: options.timeoutMs ?? 40_000, what: `member ${m.name} healthy` },
         ),
       ),
     );
