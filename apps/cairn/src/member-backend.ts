@@ -8,6 +8,7 @@ import type {
   SelfStats,
   VersionInfo,
   WatchRequest,
+  WatchSignal,
   WatchSink,
   WatchStart,
 } from "@cairn/kv-api";
@@ -107,7 +108,7 @@ export class MemberBackend implements Backend {
     return readStore(this.member.store, request, this.#head());
   }
 
-  async watch(request: WatchRequest, sink: WatchSink, signal: AbortSignal): Promise<WatchStart> {
+  async watch(request: WatchRequest, sink: WatchSink, signal: WatchSignal): Promise<WatchStart> {
     this.member.store.countAuthCheck();
     return watchStore(this.member.store, request, sink, signal, this.#head());
   }

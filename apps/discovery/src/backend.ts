@@ -3,6 +3,7 @@ import type {
   KeyResult,
   ReadRequest,
   WatchRequest,
+  WatchSignal,
   WatchSink,
   WatchStart,
 } from "@cairn/kv-api";
@@ -110,7 +111,7 @@ export class EmbeddedStore implements DiscoveryBackend {
     return readStore(this.#member.store, request, this.#head());
   }
 
-  async watch(request: WatchRequest, sink: WatchSink, signal: AbortSignal): Promise<WatchStart> {
+  async watch(request: WatchRequest, sink: WatchSink, signal: WatchSignal): Promise<WatchStart> {
     return watchStore(this.#member.store, request, sink, signal, this.#head());
   }
 

@@ -1,4 +1,12 @@
-import type { KeyResult, ReadRequest, WatchRequest, WatchSink, WatchStart } from "@cairn/kv-api";
+import {
+  abortSignalOf,
+  type KeyResult,
+  type ReadRequest,
+  type WatchRequest,
+  type WatchSignal,
+  type WatchSink,
+  type WatchStart,
+} from "@cairn/kv-api";
 import type { V2ErrorData, V2Event, V2Node, WriteRequest } from "@cairn/v2store";
 import type { DiscoveryBackend } from "./backend.js";
 
@@ -156,9 +164,13 @@ export class RemoteBackend implements DiscoveryBackend {
     return this.#result(await this.#send(`/v2/keys${encodeKey(request.key)}?${q}`, {}));
   }
 
-  async watch(request: WatchRequest, sink: WatchSink, signal: AbortSignal): Promise<WatchStart> {
+  async watch(request: WatchRequest, sink: WatchSink, signal: WatchSignal): Promise<WatchStart> {
     const q = `wait=true&recursive=${request.recursive}${request.sinceIndex > 0 ? `&waitIndex=${request.sinceIndex}` : ""}`;
-    const res = await this.#send(`/v2/keys${encodeKey(request.key)}?${q}`, { signal }, true);
+    const res = await this.#send(
+      `/v2/keys${encodeKey(request.key)}?${q}`,
+      { signal: abortSignalOf(signal) },
+      true,
+    );
     const head = {
       etcdIndex: headerInt(res, "X-Etcd-Index"),
       raftIndex: headerInt(res, "X-Raft-Index"),

@@ -43,7 +43,7 @@ export interface Backend {
    * `sink.end()` when the backend drops the watch (slow consumer, restore,
    * shutdown). Aborting `signal` removes the watch.
    */
-  watch(request: WatchRequest, sink: WatchSink, signal: AbortSignal): Promise<WatchStart>;
+  watch(request: WatchRequest, sink: WatchSink, signal: WatchSignal): Promise<WatchStart>;
 
   /** All members, sorted by numeric id. */
   members(): Promise<MemberInfo[]>;
@@ -98,6 +98,27 @@ export interface WatchRequest {
 export interface WatchSink {
   event(event: V2Event): void;
   end(): void;
+}
+
+/**
+ * How the end of a watch reaches its backend: the part of an AbortSignal a
+ * backend uses, which an AbortSignal satisfies. kv-api passes a lighter
+ * object (see `KeysWatch`); a backend that needs a real AbortSignal, to
+ * cancel a fetch, makes one with {@link abortSignalOf}.
+ */
+export interface WatchSignal {
+  readonly aborted: boolean;
+  /** `listener` runs once, when the watch ends; never if it has ended already. */
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+}
+
+/** An AbortSignal that aborts with `signal`. */
+export function abortSignalOf(signal: WatchSignal): AbortSignal {
+  if (signal instanceof AbortSignal) return signal;
+  const controller = new AbortController();
+  if (signal.aborted) controller.abort();
+  else signal.addEventListener("abort", () => controller.abort(), { once: true });
+  return controller.signal;
 }
 
 /** The answer to a watch registration. */

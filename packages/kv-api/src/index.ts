@@ -13,9 +13,11 @@ export type {
   SelfStats,
   VersionInfo,
   WatchRequest,
+  WatchSignal,
   WatchSink,
   WatchStart,
 } from "./backend.js";
+export { abortSignalOf } from "./backend.js";
 export { corsHeaders, type PlainAnswer } from "./http.js";
 export { goString, renderError, renderEvent, renderNode } from "./json.js";
 export {

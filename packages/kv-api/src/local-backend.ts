@@ -10,6 +10,7 @@ import type {
   SelfStats,
   VersionInfo,
   WatchRequest,
+  WatchSignal,
   WatchSink,
   WatchStart,
 } from "./backend.js";
@@ -146,7 +147,7 @@ export class LocalBackend implements Backend {
     return readStore(this.store, request, { raftIndex: this.raftIndex, raftTerm: this.raftTerm });
   }
 
-  async watch(request: WatchRequest, sink: WatchSink, signal: AbortSignal): Promise<WatchStart> {
+  async watch(request: WatchRequest, sink: WatchSink, signal: WatchSignal): Promise<WatchStart> {
     this.store.countAuthCheck();
     return watchStore(this.store, request, sink, signal, {
       raftIndex: this.raftIndex,

@@ -1,5 +1,12 @@
 import { V2Error, type V2Store } from "@cairn/v2store";
-import type { KeyResult, ReadRequest, WatchRequest, WatchSink, WatchStart } from "./backend.js";
+import type {
+  KeyResult,
+  ReadRequest,
+  WatchRequest,
+  WatchSignal,
+  WatchSink,
+  WatchStart,
+} from "./backend.js";
 
 /** The raft position a backend reports with each answer (`X-Raft-Index`/`X-Raft-Term`). */
 export interface RaftHead {
@@ -29,7 +36,7 @@ export function watchStore(
   store: V2Store,
   request: WatchRequest,
   sink: WatchSink,
-  signal: AbortSignal,
+  signal: WatchSignal,
   head: RaftHead,
 ): WatchStart {
   try {
