@@ -286,7 +286,7 @@ conformance("§9–10 members, machines, stats, version, health", "cl", (kase) =
       "counter deltas",
     );
     await c.put(c.keys("/t"), "value=1&ttl=2", { mask: lateTtl(2) });
-    await c.waitGone("/t", 6_000);
+    await c.waitGone("/t", 10_000);
     const after = await read();
     c.eq(after.expireCount! - mid.expireCount!, 1, "expireCount delta");
   });

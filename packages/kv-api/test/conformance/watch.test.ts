@@ -223,13 +223,15 @@ conformance("§7 watch", "wa", (kase) => {
   });
 
   kase("expire of a directory reaches watchers of its descendants", async (c) => {
-    await c.put(c.keys("/td"), "dir=true&ttl=2", { mask: lateTtl(2) });
+    // Five seconds, so a starved host (seen: stalls of 2-3 s) still creates
+    // /td/x in the directory before it expires.
+    await c.put(c.keys("/td"), "dir=true&ttl=5", { mask: lateTtl(5) });
     await c.put(c.keys("/td/x"), "value=1");
     // From the expire's index: on a starved machine the directory may expire
     // before the watch is registered, and the history then has the event.
     const w = await c.watch(c.keys(`/td/x?wait=true&waitIndex=${c.i(3)}`));
     c.eq(
-      await w.body(8_000, dropLateTtl),
+      await w.body(12_000, dropLateTtl),
       event(
         "expire",
         gone(c.k("/td"), c.i(3), c.i(1), true),
@@ -332,10 +334,11 @@ conformance("§7 watch", "wa", (kase) => {
   kase("stream=true: expire and recursive delete events", async (c) => {
     await c.put(c.keys("/s/x"), "value=1");
     // A stream takes no event from the history (it would get that one alone),
-    // so the TTL leaves a starved machine two seconds to register it.
-    await c.put(c.keys("/s/t"), "value=2&ttl=2", { mask: lateTtl(2) });
+    // so the TTL leaves a starved machine (seen: stalls of 2-3 s) five seconds
+    // to register it.
+    await c.put(c.keys("/s/t"), "value=2&ttl=5", { mask: lateTtl(5) });
     const w = await c.watch(c.keys("/s?wait=true&stream=true&recursive=true"));
-    const lines = await w.lines(1, 8_000, dropLateTtl);
+    const lines = await w.lines(1, 12_000, dropLateTtl);
     await c.del(c.keys("/s?recursive=true"));
     const all = await w.lines(2);
     c.eq(
