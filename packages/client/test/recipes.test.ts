@@ -25,16 +25,16 @@ describe.each(servers("@cairn/client README recipes"))("README recipes against $
 
   it("service registration stays while heartbeating and expires after", async () => {
     const ac = new AbortController();
-    // A 5 s TTL heartbeated every 1.7 s: a starved host can stall a refresh for
-    // a second or two without the registration lapsing.
-    await registerService(client, "/services/api/a", "10.0.0.1:80", 5, ac.signal);
-    await new Promise((r) => setTimeout(r, 6_000)); // longer than the TTL: only the heartbeat keeps it
+    // A 10 s TTL heartbeated every 3.3 s: a starved host can stall a refresh
+    // for seconds without the registration lapsing.
+    await registerService(client, "/services/api/a", "10.0.0.1:80", 10, ac.signal);
+    await new Promise((r) => setTimeout(r, 11_000)); // longer than the TTL: only the heartbeat keeps it
     expect((await client.get("/services/api/a")).node.value).toBe("10.0.0.1:80");
     ac.abort();
     await waitFor(
       async () => (await client.get("/services/api/a").catch(() => undefined)) === undefined,
       {
-        timeoutMs: 15_000,
+        timeoutMs: 20_000,
         what: "deregistration",
       },
     );
