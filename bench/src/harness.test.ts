@@ -196,7 +196,13 @@ describe("figures and ratios", () => {
         memoryGiB: 1,
         kernel: "k",
         loadAverage: 0,
-        versions: { node: "v20", etcd: "3.4.23", cairn: "abc", wrk: "wrk" },
+        versions: {
+          node: "v20",
+          cairnRuntime: "bun 1.4.5",
+          etcd: "3.4.23",
+          cairn: "abc",
+          wrk: "wrk",
+        },
       },
       figures: [figure("etcd", [100], "higher")],
       ratios: [],
@@ -204,6 +210,7 @@ describe("figures and ratios", () => {
     });
     expect(md).toContain("| c etcd | 100 | u |");
     expect(md).toContain("Cairn was not measured in this run");
+    expect(md).toContain("Cairn abc under bun 1.4.5");
   });
 });
 
@@ -315,11 +322,12 @@ describe.skipIf(!etcd)("the harness against etcd", () => {
       expect(written[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ-http\.json$/);
       expect(written[1]).toMatch(/-http\.md$/);
       const doc = JSON.parse(readFileSync(join(results.path, written[0]!), "utf8")) as {
-        machine: { cores: number; versions: { etcd: string } };
+        machine: { cores: number; versions: { etcd: string; cairnRuntime: string } };
         figures: unknown[];
       };
       expect(doc.machine.cores).toBeGreaterThan(0);
       expect(doc.machine.versions.etcd).toMatch(/^\d+\.\d+\.\d+/);
+      expect(doc.machine.versions.cairnRuntime).toBe(`node ${process.version}`);
       expect(doc.figures).toHaveLength(6);
       expect(readFileSync(join(results.path, written[1]!), "utf8")).toContain(
         "| put c=64 m=1 etcd |",

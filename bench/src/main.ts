@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stopAll } from "@cairn/testkit";
 import { machineInfo } from "./lib/machine.js";
-import { OPTIONS_HELP } from "./lib/options.js";
+import { OPTIONS_HELP, parseOptions } from "./lib/options.js";
 import {
   figureRows,
   type ResultDocument,
@@ -61,6 +61,15 @@ function harnessFlags(args: readonly string[]): HarnessFlags {
   return flags;
 }
 
+/** The runtime of Cairn's members; a suite reports bad options itself. */
+function memberRuntime(suiteArgs: readonly string[]) {
+  try {
+    return parseOptions(suiteArgs).runtime;
+  } catch {
+    return "node";
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const names = suiteNames();
@@ -76,10 +85,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const flags = harnessFlags(rest);
   const startedAt = new Date().toISOString();
-  const machine = machineInfo();
+  const machine = machineInfo(memberRuntime(flags.suiteArgs));
   process.stderr.write(
     `bench: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, load ${machine.loadAverage};` +
-      ` node ${machine.versions.node}, etcd ${machine.versions.etcd}, Cairn ${machine.versions.cairn}, ${machine.versions.wrk}\n`,
+      ` node ${machine.versions.node}, etcd ${machine.versions.etcd},` +
+      ` Cairn ${machine.versions.cairn} under ${machine.versions.cairnRuntime}, ${machine.versions.wrk}\n`,
   );
   const figures: (Figure & { suite: string })[] = [];
   const failures: { suite: string; error: string }[] = [];

@@ -3,7 +3,8 @@
  * result so that two results are only compared when they are comparable.
  */
 import { cpus, loadavg, release, totalmem } from "node:os";
-import { cairnGitSha, etcdSystem } from "./systems.js";
+import type { Runtime } from "@cairn/testkit";
+import { cairnGitSha, etcdSystem, runtimeVersion } from "./systems.js";
 import { wrkProgram, wrkVersion } from "./wrk.js";
 
 /** Where and with what a result was measured. */
@@ -16,14 +17,19 @@ export interface MachineInfo {
   readonly loadAverage: number;
   readonly versions: {
     readonly node: string;
+    /** The runtime Cairn's members ran under (`--runtime`) and its version: `bun 1.4.5`. */
+    readonly cairnRuntime: string;
     readonly etcd: string;
     readonly cairn: string;
     readonly wrk: string;
   };
 }
 
-/** Describes this machine and the versions of everything a suite may run. */
-export function machineInfo(): MachineInfo {
+/**
+ * Describes this machine and the versions of everything a suite may run,
+ * Cairn's members under `runtime`.
+ */
+export function machineInfo(runtime: Runtime): MachineInfo {
   const wrk = wrkProgram();
   return {
     cores: cpus().length,
@@ -33,6 +39,7 @@ export function machineInfo(): MachineInfo {
     loadAverage: Math.round(loadavg()[0]! * 100) / 100,
     versions: {
       node: process.version,
+      cairnRuntime: runtimeVersion(runtime),
       etcd: etcdSystem()?.version ?? "not installed",
       cairn: cairnGitSha(),
       wrk: wrk === undefined ? "not installed" : wrkVersion(wrk),

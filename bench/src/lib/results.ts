@@ -142,7 +142,7 @@ export function markdown(doc: ResultDocument): string {
     "",
     `- command: \`pnpm bench ${[doc.suite, ...doc.args].join(" ")}\``,
     `- machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Linux ${m.kernel}, load average ${m.loadAverage} at start`,
-    `- versions: node ${m.versions.node}, etcd ${m.versions.etcd}, Cairn ${m.versions.cairn}, ${m.versions.wrk}`,
+    `- versions: node ${m.versions.node}, etcd ${m.versions.etcd}, Cairn ${m.versions.cairn} under ${m.versions.cairnRuntime}, ${m.versions.wrk}`,
     "- each value is the median of its runs; spread is (max − min) / median; cpu columns are cores used",
     "",
     "## Figures",
