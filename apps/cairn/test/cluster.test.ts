@@ -129,5 +129,19 @@ describe.each(RUNTIMES)("3-member cluster [%s]", (runtime) => {
     for (const m of members) {
       expect((await get(m, "/story/first", "quorum=true")).status).toBe(404);
     }
+
+    // A watch waits as long as it takes, as etcd's long poll does: no idle
+    // timeout of the runtime's HTTP server may cut it while no byte moves
+    // (Bun.serve's default closes a connection after 10 s without one).
+    const watching = request(follower, "/v2/keys/story/late?wait=true", { timeoutMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 12_000));
+    const late = await put(leader, "/story/late", { value: "after a quiet while" });
+    expect(late.status, late.text).toBe(201);
+    const event = await watching;
+    expect(event.status).toBe(200);
+    expect(event.json, event.text).toMatchObject({
+      action: "set",
+      node: { key: "/story/late", value: "after a quiet while" },
+    });
   }, 120_000);
 });

@@ -10,6 +10,8 @@ interface BunGlobal {
     fetch: (request: Request) => Response | Promise<Response>;
     hostname: string;
     port: number;
+    /** Seconds a connection may go without a byte before Bun closes it; 0: never. */
+    idleTimeout?: number;
   }): BunServer;
   file(path: string): { text(): Promise<string> };
   argv: string[];
@@ -40,7 +42,10 @@ export const bunRuntime: RuntimeAdapter = {
   // Plain key requests go through the keys route, skipping the app's router.
   async serve(handler, { hostname, port, keys }) {
     const fetch = keys === undefined ? handler : keysFetch(keys, handler);
-    const server = bun.serve({ fetch, hostname, port });
+    // No idle timeout, as etcd's Go server has none: Bun.serve otherwise
+    // closes a connection after 10 s without a byte, which cuts a watch's
+    // long poll (and a quiet keep-alive connection) mid-response.
+    const server = bun.serve({ fetch, hostname, port, idleTimeout: 0 });
     return {
       close: async () => {
         await server.stop(true);
