@@ -130,18 +130,25 @@ describe.each(RUNTIMES)("3-member cluster [%s]", (runtime) => {
       expect((await get(m, "/story/first", "quorum=true")).status).toBe(404);
     }
 
-    // A watch waits as long as it takes, as etcd's long poll does: no idle
-    // timeout of the runtime's HTTP server may cut it while no byte moves
-    // (Bun.serve's default closes a connection after 10 s without one).
-    const watching = request(follower, "/v2/keys/story/late?wait=true", { timeoutMs: 60_000 });
+    // A watch's head comes as the watch is registered, chunked, as etcd
+    // sends it (a client reads X-Etcd-Index then); and the watch waits as
+    // long as it takes: no idle timeout of the runtime's HTTP server may cut
+    // it while no byte moves (Bun.serve's default closes a connection after
+    // 10 s without one).
+    const head = await fetch(`${follower.clientUrl}/v2/keys/story/late?wait=true`, {
+      signal: AbortSignal.timeout(60_000),
+    });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("transfer-encoding")).toBe("chunked");
+    expect(Number(head.headers.get("x-etcd-index"))).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 12_000));
     const late = await put(leader, "/story/late", { value: "after a quiet while" });
     expect(late.status, late.text).toBe(201);
-    const event = await watching;
-    expect(event.status).toBe(200);
-    expect(event.json, event.text).toMatchObject({
-      action: "set",
-      node: { key: "/story/late", value: "after a quiet while" },
-    });
+    const event = await head.text();
+    expect(event).toBe(
+      `{"action":"set","node":{"key":"/story/late","value":"after a quiet while","modifiedIndex":${
+        (late.json as { node: V2Node }).node.modifiedIndex
+      },"createdIndex":${(late.json as { node: V2Node }).node.createdIndex}}}\n`,
+    );
   }, 120_000);
 });
