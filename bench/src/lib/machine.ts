@@ -25,6 +25,15 @@ export interface MachineInfo {
   };
 }
 
+/** The version line of `runtime`, or says it is missing (the suites then say so too). */
+function memberRuntimeVersion(runtime: Runtime): string {
+  try {
+    return runtimeVersion(runtime);
+  } catch {
+    return `${runtime} (not installed)`;
+  }
+}
+
 /**
  * Describes this machine and the versions of everything a suite may run,
  * Cairn's members under `runtime`.
@@ -39,7 +48,7 @@ export function machineInfo(runtime: Runtime): MachineInfo {
     loadAverage: Math.round(loadavg()[0]! * 100) / 100,
     versions: {
       node: process.version,
-      cairnRuntime: runtimeVersion(runtime),
+      cairnRuntime: memberRuntimeVersion(runtime),
       etcd: etcdSystem()?.version ?? "not installed",
       cairn: cairnGitSha(),
       wrk: wrk === undefined ? "not installed" : wrkVersion(wrk),
