@@ -1,4 +1,4 @@
-import { serveLikeGo } from "@cairn/kv-api/node";
+import { serveGoLike } from "./go-like.js";
 import { nodeDnsResolver } from "./node-dns.js";
 import type { RuntimeAdapter } from "./types.js";
 
@@ -29,22 +29,15 @@ export const bunRuntime: RuntimeAdapter = {
   name: "bun",
   argv: () => proc.argv.slice(2),
   env: () => bun.env,
-  // Served as on Node, over Bun's own node:http and node:net: the same
-  // Go-like answers at the HTTP level, plain key requests straight onto the
-  // socket. Bun.serve sends a streamed response's head only with its first
-  // body bytes, so a watch's head waited for its event (and came framed
-  // with Content-Length), where etcd sends it, chunked, as the watch is
+  // Served as on Node, over Bun's own node:http and node:net. Bun.serve
+  // sends a streamed response's head only with its first body bytes, so a
+  // watch's head waited for its event (and came framed with
+  // Content-Length), where etcd sends it, chunked, as the watch is
   // registered; and it closes a connection after 10 s without a byte unless
   // told not to. This path also measured faster under Bun (one member: PUT
   // at one connection 3,436–3,596 against 3,191–3,279/s, GET at 64
   // 83,394–85,661 against 75,618–80,842/s).
-  async serve(handler, { hostname, port, keys }) {
-    const served = await serveLikeGo(
-      handler,
-      keys === undefined ? { hostname, port } : { hostname, port, keys },
-    );
-    return { close: () => served.close() };
-  },
+  serve: serveGoLike,
   onShutdown(fn) {
     let called = false;
     for (const signal of ["SIGINT", "SIGTERM"]) {

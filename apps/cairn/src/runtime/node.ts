@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { serveLikeGo } from "@cairn/kv-api/node";
+import { serveGoLike } from "./go-like.js";
 import { nodeDnsResolver } from "./node-dns.js";
 import { nodeStreamDialer } from "./node-stream.js";
 import type { RuntimeAdapter } from "./types.js";
@@ -9,17 +9,8 @@ export const nodeRuntime: RuntimeAdapter = {
   name: "node",
   argv: () => process.argv.slice(2),
   env: () => process.env,
-  // Served the way etcd's Go server answers at the HTTP level (unknown
-  // methods, raw non-ASCII targets, missing Host, `OPTIONS *`, HTTP/1.0,
-  // 1 MiB headers, bad path escapes): a client must not tell Cairn from etcd.
-  // Plain key requests go through the keys route straight onto the socket.
-  async serve(handler, { hostname, port, keys }) {
-    const served = await serveLikeGo(
-      handler,
-      keys === undefined ? { hostname, port } : { hostname, port, keys },
-    );
-    return { close: () => served.close() };
-  },
+  // A client must not tell Cairn from etcd at the HTTP level.
+  serve: serveGoLike,
   onShutdown(fn) {
     let called = false;
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
